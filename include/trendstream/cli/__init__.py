@@ -1,0 +1,27 @@
+"""The ``trendstream`` command: each sub-command lives in its own module here."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import click
+
+from trendstream import __version__
+
+# (module, attribute) of every sub-command; a module adds itself with one line here.
+COMMANDS: list[tuple[str, str]] = [
+]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="trendstream")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """trendstream: Kafka → Spark → Milvus semantic trend detection, run by Airflow."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+for _module, _attr in COMMANDS:
+    main.add_command(getattr(importlib.import_module(f"trendstream.cli.{_module}"), _attr))

@@ -1,0 +1,218 @@
+"""One settings object for the whole platform.
+
+Values come, highest priority first, from ``TRENDSTREAM_*`` environment variables
+(nested fields use ``__``: ``TRENDSTREAM_KAFKA__BOOTSTRAP_SERVERS``), then from an
+optional TOML file (``TRENDSTREAM_CONFIG`` or ``./trendstream.toml``), then from the
+defaults below, which describe the embedded single-machine platform. Pointing the same
+code at clusters is only a matter of configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "TRENDSTREAM_"
+CONFIG_ENV = "TRENDSTREAM_CONFIG"
+DEFAULT_CONFIG_FILE = Path("trendstream.toml")
+
+
+class Deployment(str, Enum):
+    """Where the platform runs: selects local vs cluster resources in one place."""
+
+    LOCAL = "local"
+    KUBERNETES = "kubernetes"
+
+
+class KafkaSettings(BaseModel):
+    bootstrap_servers: str = "127.0.0.1:19092"
+    tweets_topic: str = "tweets"
+    engagements_topic: str = "engagements"
+    dead_letter_topic: str = "tweets.dlq"
+    hashtag_counts_topic: str = "analytics.hashtags"
+    engagement_rates_topic: str = "analytics.engagement"
+    user_scores_topic: str = "analytics.users"
+    partitions: int = Field(default=4, ge=1)
+    replication_factor: int = Field(default=1, ge=1)
+    consumer_group: str = "trendstream-stream"
+    session_timeout_ms: int = 6000
+    # Extra librdkafka settings (e.g. security.protocol, sasl.*) for clusters.
+    client_config: dict[str, str] = Field(default_factory=dict)
+
+
+class BrokerSettings(BaseModel):
+    """The embedded Kafka-protocol broker (Tansu) started by ``platform up``."""
+
+    enabled: bool = True
+    port: int = 19092
+    # "memory" loses data on restart; "s3" keeps it in a local disk-backed S3 (s3rver).
+    storage: str = "memory"
+    s3_port: int = 19000
+
+
+class MilvusSettings(BaseModel):
+    uri: str = "http://127.0.0.1:19530"
+    token: str = ""
+    db_name: str = "default"
+    collection: str = "tweets"
+    index_type: str = "HNSW"
+    metric_type: str = "COSINE"
+    index_params: dict[str, Any] = Field(default_factory=lambda: {"M": 16, "efConstruction": 200})
+    search_params: dict[str, Any] = Field(default_factory=lambda: {"ef": 64})
+    ttl_days: float = 7.0
+    # Embedded server started by ``platform up``: "lite" (milvus-lite server) or "none".
+    embedded: str = "lite"
+    port: int = 19530
+
+
+class ModelSettings(BaseModel):
+    name: str = "all-MiniLM-L6-v2"
+    # A local path wins over the name; empty means "the offline packaged model".
+    path: str = ""
+    dimension: int = Field(default=384, ge=1)
+    batch_size: int = Field(default=64, ge=1)
+    max_seq_length: int = Field(default=128, ge=8)
+    device: str = "auto"
+
+
+class StreamSettings(BaseModel):
+    max_offsets_per_trigger: int = Field(default=20000, ge=1)
+    trigger_seconds: float = 2.0
+    starting_offsets: str = "earliest"
+    fail_on_data_loss: bool = False
+    kafka_format: str = "trendstream-kafka"  # or "kafka" where the native connector exists
+    shuffle_partitions: int = 4
+    window_seconds: int = 5
+    watermark_seconds: int = 10
+    user_score_half_life_s: float = 3600.0
+    max_text_chars: int = 4000
+
+
+class AirflowSettings(BaseModel):
+    port: int = 18080
+    host: str = "127.0.0.1"
+    parallelism: int = 4
+    username: str = "admin"
+
+
+class TrendSettings(BaseModel):
+    window_minutes: float = 15.0
+    baseline_minutes: float = 120.0
+    similarity_threshold: float = 0.55
+    min_cluster_size: int = 8
+    min_score: float = 3.0
+    tracking_similarity: float = 0.75
+    max_trends: int = 20
+
+
+class Settings(BaseSettings):
+    """Everything configurable, in one object. Build it with :func:`get_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    deployment: Deployment = Deployment.LOCAL
+    state_dir: Path = Path(".state")
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    broker: BrokerSettings = Field(default_factory=BrokerSettings)
+    milvus: MilvusSettings = Field(default_factory=MilvusSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    stream: StreamSettings = Field(default_factory=StreamSettings)
+    airflow: AirflowSettings = Field(default_factory=AirflowSettings)
+    trends: TrendSettings = Field(default_factory=TrendSettings)
+    max_record_bytes: int = 64 * 1024
+
+    @field_validator("state_dir")
+    @classmethod
+    def _absolute_state_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+    # Derived locations under the state directory: one place decides the layout.
+    @property
+    def run_dir(self) -> Path:
+        return self.state_dir / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.state_dir / "checkpoints"
+
+    @property
+    def analytics_dir(self) -> Path:
+        return self.state_dir / "analytics"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.state_dir / "reports"
+
+    @property
+    def heartbeat_file(self) -> Path:
+        return self.run_dir / "stream-heartbeat.json"
+
+    def env(self) -> dict[str, str]:
+        """These settings as ``TRENDSTREAM_*`` variables, to hand to child processes."""
+        return flatten_env(self.model_dump(mode="json"))
+
+
+def flatten_env(values: dict[str, Any], prefix: str = ENV_PREFIX) -> dict[str, str]:
+    """Flatten nested settings into env var form (dicts of scalars become JSON)."""
+    import json
+
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        name = f"{prefix}{key.upper()}"
+        if isinstance(value, dict) and key in Settings.model_fields:
+            out.update(flatten_env(value, name + "__"))
+        elif isinstance(value, (dict, list)):
+            out[name] = json.dumps(value)
+        else:
+            out[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    return out
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Optional TOML file; a missing default file is fine, a missing named file is an error."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        named = os.environ.get(CONFIG_ENV)
+        path = Path(named) if named else DEFAULT_CONFIG_FILE
+        if named and not path.is_file():
+            raise FileNotFoundError(f"{CONFIG_ENV}={named} does not name a readable file")
+        self._data: dict[str, Any] = tomllib.loads(path.read_text()) if path.is_file() else {}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; call ``get_settings.cache_clear()`` in tests)."""
+    return Settings()
