@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3.11}"
 VENV="${TRENDSTREAM_VENV:-.venv}"
 STAMP="$VENV/.trendstream-installed"
-want="$(cat pyproject.toml requirements.lock scripts/setup.sh | sha256sum | cut -d' ' -f1)"
+want="$(cat pyproject.toml requirements.lock package-lock.json scripts/setup.sh | sha256sum | cut -d' ' -f1)"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
   echo "setup: $VENV is up to date"
   exit 0
@@ -22,7 +22,7 @@ start=$(date +%s)
   || { echo "setup: install is incomplete" >&2; exit 1; }
 # s3rver backs the broker's durable (S3) storage mode; node + npm are on this machine kind.
 if command -v npm >/dev/null && [[ ! -x node_modules/.bin/s3rver ]]; then
-  npm install --silent --no-audit --no-fund --prefix . s3rver@3 >/dev/null 2>&1 \
+  npm ci --silent --no-audit --no-fund >/dev/null 2>&1 \
     || echo "setup: warning: s3rver not installed; durable broker mode unavailable" >&2
 fi
 echo "$want" > "$STAMP"

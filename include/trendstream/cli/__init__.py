@@ -11,6 +11,17 @@ from trendstream import __version__
 
 # (module, attribute) of every sub-command; a module adds itself with one line here.
 COMMANDS: list[tuple[str, str]] = [
+    ("generate", "generate"),
+    ("ingest", "ingest"),
+    ("topics", "topics"),
+    ("platform", "platform"),
+    ("source", "source"),
+    ("stream", "stream"),
+    ("trends", "trends"),
+    ("search", "search"),
+    ("bench", "bench"),
+    ("dags", "dags"),
+    ("demo", "demo"),
 ]
 
 

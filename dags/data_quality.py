@@ -1,0 +1,58 @@
+"""
+### Data quality
+
+Great Expectations suites over recent data, every 15 minutes:
+
+- **analytics** — the hashtag-window Parquet: schema and types, null rates, non-negative
+  counts, `window_end > window_start`, freshness of the newest window;
+- **vectors** — a sample of Milvus rows: embedding dimension, unit norm, duplicate ids,
+  `created_at` neither in the future nor before 2006;
+- **stream** — dead-letter rate and consumer lag under their thresholds.
+
+A failing suite fails its task with the expectations that broke in the error, writes a
+quarantine record naming the offending batch under `<state_dir>/quality/quarantine/`, and
+keeps the validation result JSON under `<state_dir>/quality/<suite>/` (linked from the
+Trends view).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag, task
+
+from trendstream.orchestration.alerts import task_failure_alert
+
+default_args = {
+    "owner": "trendstream",
+    "retries": 2,
+    "retry_delay": timedelta(seconds=30),
+    "on_failure_callback": task_failure_alert,
+}
+
+
+@dag(
+    dag_id="data_quality",
+    doc_md=__doc__,
+    schedule=timedelta(minutes=15),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args,
+    tags=["trendstream", "quality"],
+)
+def data_quality():
+    @task(execution_timeout=timedelta(minutes=10))
+    def check(suite: str) -> dict:
+        from trendstream.core.settings import get_settings
+        from trendstream.quality.checks import run_check
+
+        result = run_check(get_settings(), suite).raise_for_failure()
+        return {"suite": result.suite, "result": str(result.result_path), **result.statistics}
+
+    check.override(task_id="analytics")("analytics")
+    check.override(task_id="vectors")("vectors")
+    check.override(task_id="stream")("stream")
+
+
+data_quality()

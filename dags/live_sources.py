@@ -1,0 +1,85 @@
+"""
+### Live sources
+
+Streams posts from a live service into the `tweets` topic for a bounded time, through the
+same validated ingest path as archives (invalid records go to the dead-letter topic):
+
+- **x** — the X API v2 filtered stream (posts matching the stream rules; manage them with
+  `trendstream source x-stream --rules-add/--rules-list/--rules-delete`). The bearer token
+  is the **password of the Airflow connection `x_api`**; it is handed to the library as
+  `TRENDSTREAM_SOURCES__X_BEARER_TOKEN` and never logged.
+- **bluesky** — the Jetstream firehose (`app.bsky.feed.post` creates, optional `dids`
+  filter). No credentials; resumes from the cursor saved under the state dir, so a retry
+  or the next run misses nothing and repeats nothing.
+
+Trigger manually with params `source`, `duration_s`, optional `max_events` and `dids`.
+Reconnects inside a run follow X's documented backoff; a retry of the task starts a new
+bounded run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Param, dag, task
+
+from trendstream.orchestration.alerts import task_failure_alert
+
+X_CONNECTION_ID = "x_api"
+
+default_args = {
+    "owner": "trendstream",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=1),
+    "on_failure_callback": task_failure_alert,
+}
+
+
+@dag(
+    dag_id="live_sources",
+    doc_md=__doc__,
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args,
+    params={
+        "source": Param("bluesky", enum=["x", "bluesky"], description="Which live service."),
+        "duration_s": Param(300, type="integer", minimum=1, maximum=6 * 3600,
+                            description="Stop after this many seconds."),
+        "max_events": Param(None, type=["null", "integer"], minimum=1,
+                            description="Optionally stop after this many posts."),
+        "dids": Param([], type="array", description="Bluesky only: only posts by these DIDs."),
+    },
+    tags=["trendstream", "sources", "live"],
+)
+def live_sources():
+    @task(execution_timeout=timedelta(hours=6, minutes=10))
+    def stream(params: dict | None = None) -> dict:
+        import os
+
+        from trendstream.core.settings import get_settings
+        from trendstream.sources.live import run_live_source
+
+        params = params or {}
+        if params["source"] == "x":
+            from airflow.sdk import Connection
+
+            token = Connection.get(X_CONNECTION_ID).password
+            if not token:
+                raise ValueError(f"Airflow connection {X_CONNECTION_ID!r} has no password "
+                                 "(the bearer token)")
+            os.environ["TRENDSTREAM_SOURCES__X_BEARER_TOKEN"] = token  # this task process only
+            get_settings.cache_clear()
+        return run_live_source(
+            get_settings(),
+            params["source"],
+            duration_s=float(params["duration_s"]),
+            max_events=params.get("max_events"),
+            dids=params.get("dids") or (),
+        )
+
+    stream()
+
+
+live_sources()

@@ -1,0 +1,104 @@
+"""
+### Stream supervisor
+
+Keeps the Kafka → Spark → Milvus streaming job alive.
+
+**Local** (`deployment=local`): every minute a tick checks the job — its process (PID file
+with a start-time identity check), heartbeat age, last batch duration, and the consumer
+group's lag — then launches it, adopts the one already running, or restarts a dead/stuck one
+with bounded retries and exponential backoff (`trendstream.orchestration.supervisor`).
+The job runs *detached*: a streaming query must outlive the task that starts it, so the
+task launches `spark-submit spark_jobs/stream_job.py` in its own session and returns. (A
+`SparkSubmitOperator` would block a worker slot for the job's whole life and kill the
+driver whenever the task is stopped, times out or its worker dies.) A file lock plus the
+PID identity check mean a dead worker can never leave two copies running: the next tick
+adopts the survivor.
+
+**Kubernetes** (`deployment=kubernetes`): `SparkKubernetesOperator` submits the
+`SparkApplication` built by `trendstream.k8s.spark_application` (the same manifest the Helm
+chart renders). Its fixed name is the lock: a new try re-attaches to the running
+application instead of starting a second one; the Spark operator's restart policy restarts
+the driver.
+
+**Replay**: trigger with conf `{"from_offsets": {"tweets": {"0": 120}}}` or
+`{"from_time": "2026-11-21T10:00:00Z"}` — the job restarts on a fresh checkpoint from there;
+Milvus upserts by tweet id, so re-embedding is idempotent.
+
+When the restart budget is spent the task fails and the failure callback writes an alert
+to `<state_dir>/alerts/alerts.jsonl`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag, get_current_context, task
+
+from trendstream.core.settings import Deployment, get_settings
+from trendstream.orchestration.alerts import task_failure_alert
+
+SETTINGS = get_settings()
+ON_KUBERNETES = SETTINGS.deployment is Deployment.KUBERNETES
+
+default_args = {
+    "owner": "trendstream",
+    "retries": 2,
+    "retry_delay": timedelta(seconds=20),
+    "retry_exponential_backoff": True,
+    "on_failure_callback": task_failure_alert,
+}
+
+
+@dag(
+    dag_id="stream_supervisor",
+    doc_md=__doc__,
+    # On Kubernetes the submit task watches the application for as long as it runs.
+    schedule="@continuous" if ON_KUBERNETES else timedelta(minutes=1),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args,
+    tags=["trendstream", "stream", "supervisor"],
+)
+def stream_supervisor():
+    if ON_KUBERNETES:
+        from airflow.providers.cncf.kubernetes.operators.spark_kubernetes import SparkKubernetesOperator
+
+        @task
+        def spark_application() -> dict:
+            from trendstream.core.settings import get_settings
+            from trendstream.orchestration.kubernetes import application_for_run
+
+            return application_for_run(get_settings(), get_current_context()["dag_run"].conf or {})
+
+        manifest = spark_application()
+        SparkKubernetesOperator(
+            task_id="run_stream_job",
+            template_spec=manifest,
+            namespace=SETTINGS.kubernetes.namespace,
+            name=SETTINGS.kubernetes.app_name,
+            random_name_suffix=False,
+            reattach_on_restart=True,
+            delete_on_termination=False,
+            get_logs=True,
+            execution_timeout=None,
+        )
+    else:
+
+        @task(execution_timeout=timedelta(minutes=5))
+        def supervise() -> dict:
+            """One supervisor tick, or a replay when the run's conf asks for one."""
+            from trendstream.core.settings import get_settings
+            from trendstream.orchestration.replay import is_replay, start_replay
+            from trendstream.orchestration.supervisor import supervise_once
+
+            settings = get_settings()
+            conf = get_current_context()["dag_run"].conf or {}
+            if is_replay(conf):
+                return start_replay(settings, conf)
+            return supervise_once(settings).as_dict()
+
+        supervise()
+
+
+stream_supervisor()

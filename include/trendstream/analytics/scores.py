@@ -1,0 +1,40 @@
+"""User activity score: an exponentially decayed, weighted count of a user's actions.
+
+    score_u(T) = Σ_i  w(a_i) · 2^(−(T − t_i) / H)
+
+over every action ``a_i`` of user ``u`` at event time ``t_i`` (posting, and liking,
+retweeting, replying to, quoting or following), where ``T`` is the user's latest action
+time and ``H`` is ``settings.stream.user_score_half_life_s``. An action counts fully when
+it happens and half as much ``H`` seconds later, so the score ranks users by *recent*
+activity and needs only two numbers of state per user, ``(score, T)``: new actions are
+folded in with :func:`fold_actions` in any order (an action older than ``T`` is simply
+discounted on arrival), which is what makes it a streaming aggregate.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+# Conversation-making actions weigh more than one-click ones.
+ACTION_WEIGHTS: dict[str, float] = {
+    "post": 1.0, "reply": 2.0, "quote": 2.0, "retweet": 1.0, "like": 0.5, "follow": 0.5,
+}
+
+
+def fold_actions(
+    score: float, latest_s: float | None, times_s: Sequence[float], actions: Sequence[str],
+    half_life_s: float,
+) -> tuple[float, float]:
+    """``(score, latest)`` after adding ``actions`` at ``times_s`` to a user's state."""
+    if not times_s:
+        return score, latest_s if latest_s is not None else 0.0
+    new_latest = max(times_s) if latest_s is None else max(latest_s, max(times_s))
+    total = score * 2.0 ** (-(new_latest - latest_s) / half_life_s) if latest_s is not None else 0.0
+    for when, action in zip(times_s, actions, strict=True):
+        total += ACTION_WEIGHTS.get(action, 0.0) * 2.0 ** (-(new_latest - when) / half_life_s)
+    return total, new_latest
+
+
+def score_at(score: float, latest_s: float, at_s: float, half_life_s: float) -> float:
+    """A stored score read at a later time ``at_s`` (decayed from the user's last action)."""
+    return score * 2.0 ** (-max(at_s - latest_s, 0.0) / half_life_s)

@@ -1,0 +1,109 @@
+"""``trendstream stream``: run the Spark streaming job, or read its heartbeat.
+
+``stream run`` runs the job in this process (PySpark starts its own local JVM), through
+the same :func:`~trendstream.stream.job.run_stream` that ``spark_jobs/stream_job.py``
+calls under spark-submit: one code path, Ctrl-C / SIGTERM stop it cleanly, and errors
+reach the user as messages instead of a spark-submit exit code. Airflow launches the
+spark-submit form, where a cluster master can be chosen.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timezone
+
+import click
+
+
+@click.group("stream")
+def stream() -> None:
+    """The Kafka → Spark → Milvus streaming job and its windowed analytics."""
+
+
+@stream.command("run")
+@click.option("--available-now", is_flag=True,
+              help="Process everything in Kafka now, then exit (a batch run).")
+@click.option("--max-offsets-per-trigger", type=click.IntRange(min=1), default=None,
+              help="Records per micro-batch (default: settings.stream.max_offsets_per_trigger).")
+@click.option("--reset", is_flag=True,
+              help="Delete the checkpoints and analytics output first (re-read from startingOffsets).")
+@click.option("--no-analytics", is_flag=True, help="Run only the embedding query.")
+def run(available_now: bool, max_offsets_per_trigger: int | None, reset: bool, no_analytics: bool) -> None:
+    """Run the streaming job until stopped (or, with --available-now, until caught up)."""
+    from rich.console import Console
+
+    from trendstream.core.settings import get_settings
+    from trendstream.kafka.admin import KafkaUnavailableError
+    from trendstream.stream.job import StreamJobFailed, run_stream
+
+    settings = get_settings()
+    console = Console(stderr=True)
+    done = threading.Event()
+    with console.status("starting Spark…") as status:
+        watcher = threading.Thread(target=_watch, args=(settings, status, done), daemon=True)
+        watcher.start()
+        try:
+            final = run_stream(settings, available_now=available_now,
+                               max_offsets_per_trigger=max_offsets_per_trigger,
+                               analytics=False if no_analytics else None, reset=reset)
+        except (StreamJobFailed, KafkaUnavailableError) as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            final = None
+        finally:
+            done.set()
+    if final is not None:
+        click.echo(json.dumps(final, indent=2))
+
+
+def _watch(settings, status, done: threading.Event) -> None:
+    """Show the heartbeat's figures in the spinner line while the job runs."""
+    while not done.wait(1.0):
+        data = _read(settings)
+        if data and data.get("batch_id") is not None:
+            status.update(
+                f"batch {data['batch_id']}: {data['rows_total']} records so far, "
+                f"{data.get('rows_per_second') or 0:.0f} rows/s, lag {data.get('lag')}"
+            )
+
+
+def _read(settings) -> dict | None:
+    try:
+        return json.loads(settings.heartbeat_file.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+@stream.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the raw heartbeat JSON.")
+def status(as_json: bool) -> None:
+    """Show the job's last heartbeat: batch, rows/s, stage times, lag, age."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from trendstream.core.settings import get_settings
+
+    settings = get_settings()
+    data = _read(settings)
+    if data is None:
+        raise click.ClickException(
+            f"no heartbeat at {settings.heartbeat_file}: the stream job has not run here "
+            "(start it with `trendstream stream run`)")
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    age = (datetime.now(timezone.utc) - datetime.fromisoformat(data["timestamp"])).total_seconds()
+    table = Table(title=f"stream job (pid {data['pid']}, {data['status']}, heartbeat {age:.0f}s ago)")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key in ("batch_id", "input_rows", "rows_per_second", "batch_duration_s",
+                "encode_rows_per_second", "tweets_upserted", "dead_letters", "lag",
+                "batches_total", "rows_total"):
+        table.add_row(key, str(data.get(key)))
+    for stage, secs in (data.get("stage_seconds") or {}).items():
+        table.add_row(f"  {stage} s", str(secs))
+    for name, query in (data.get("queries") or {}).items():
+        table.add_row(f"query {name}", f"batch {query.get('batch_id')}, "
+                      f"{query.get('rows_per_second') or 0:.0f} rows/s")
+    Console().print(table)

@@ -1,0 +1,1 @@
+"""Kubernetes manifests built from settings (no cluster access, no Airflow imports)."""

@@ -1,0 +1,55 @@
+"""Alerts raised when orchestration gives up: one JSON line each, plus an error log line.
+
+A file under the state dir is the one sink that works on every deployment without
+credentials; the Airflow failure callback calls :func:`record_alert`, and anything that
+pages (e-mail, Slack) can tail the same file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from trendstream.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def alerts_file(settings: Settings) -> Path:
+    return settings.state_dir / "alerts" / "alerts.jsonl"
+
+
+def record_alert(settings: Settings, source: str, message: str, **context: Any) -> dict[str, Any]:
+    """Append an alert and log it at ERROR; returns the record written."""
+    record = {"at": datetime.now(UTC).isoformat(), "source": source, "message": message, **context}
+    path = alerts_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        handle.write(json.dumps(record, default=str) + "\n")
+    log.error("ALERT from %s: %s", source, message)
+    return record
+
+
+def read_alerts(settings: Settings) -> list[dict[str, Any]]:
+    try:
+        lines = alerts_file(settings).read_text().splitlines()
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def task_failure_alert(context: dict[str, Any]) -> None:
+    """Airflow ``on_failure_callback``: a task failed for good (its retries are spent)."""
+    from trendstream.core.settings import get_settings
+
+    ti = context.get("ti") or context.get("task_instance")
+    record_alert(
+        get_settings(),
+        source=f"{getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')}",
+        message=str(context.get("exception") or "task failed"),
+        run_id=getattr(ti, "run_id", None),
+        try_number=getattr(ti, "try_number", None),
+    )

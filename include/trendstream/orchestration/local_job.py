@@ -1,0 +1,137 @@
+"""The stream job as one detached local process: launch, adopt, stop — never two copies.
+
+Why detached: a streaming query must outlive the Airflow task that starts it (a task that
+blocks on ``spark-submit`` holds a worker slot forever, and when that worker dies or the task
+times out the job dies with it). So a task launches ``spark-submit`` in its own session and
+returns; later task runs *adopt* the job through its PID file, which also records the kernel
+start time so a recycled PID is never taken for our job (the platform's process supervisor,
+reused here). A file lock serialises supervisors, so two overlapping task runs cannot both
+decide "not running" and launch twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import psutil
+
+from trendstream.core.settings import Settings
+from trendstream.orchestration.health import read_heartbeat
+from trendstream.platform import process
+from trendstream.platform.environment import find_program, repo_root, settings_env
+from trendstream.platform.process import ProcessSpec
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "stream-job"
+JOB_SCRIPT = Path("spark_jobs") / "stream_job.py"
+
+
+def job_argv(args: Sequence[str] = ()) -> list[str]:
+    """``spark-submit spark_jobs/stream_job.py ARGS`` with this interpreter for the Python side."""
+    return [
+        find_program("spark-submit"),
+        "--name",
+        "trendstream-stream",
+        "--conf",
+        f"spark.pyspark.python={sys.executable}",
+        "--conf",
+        f"spark.pyspark.driver.python={sys.executable}",
+        str(repo_root() / JOB_SCRIPT),
+        *args,
+    ]
+
+
+def job_spec(settings: Settings, args: Sequence[str] = (), env: dict[str, str] | None = None) -> ProcessSpec:
+    """The job as a supervised process: PID file under ``run_dir``, log under ``log_dir``."""
+    return ProcessSpec(
+        name=JOB_NAME,
+        argv=job_argv(args),
+        endpoint=str(settings.heartbeat_file),
+        health=lambda: read_heartbeat(settings.heartbeat_file) is not None,
+        run_dir=settings.run_dir,
+        log_dir=settings.log_dir,
+        env={**settings_env(settings), "PYSPARK_PYTHON": sys.executable, **(env or {})},
+        cwd=repo_root(),
+    )
+
+
+@contextlib.contextmanager
+def supervisor_lock(settings: Settings) -> Iterator[None]:
+    """Exclusive across processes: only one supervisor decides and acts at a time."""
+    settings.run_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.run_dir / f"{JOB_NAME}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def running_job(settings: Settings) -> tuple[int | None, float | None]:
+    """``(pid, age_s)`` of our live job (identity checked), or ``(None, None)``."""
+    spec = job_spec(settings)
+    pid, _stale = process.running_pid(spec)
+    if pid is None:
+        return None, None
+    with contextlib.suppress(psutil.Error):
+        return pid, max(0.0, time.time() - psutil.Process(pid).create_time())
+    return None, None
+
+
+def launch_local_job(
+    settings: Settings, args: Sequence[str] = (), env: dict[str, str] | None = None
+) -> int:
+    """Start ``spark-submit`` detached (log under ``settings.log_dir``); adopt one already running."""
+    spec = job_spec(settings, args, env)
+    pid, stale = process.running_pid(spec)
+    if pid is not None:
+        log.info("stream job already running (pid %s): adopting it", pid)
+        return pid
+    if stale is not None:
+        kill_orphans(stale)
+    status = process.start(spec, wait=False)
+    assert status.pid is not None
+    log.info("stream job launched (pid %s), log %s", status.pid, spec.log_file)
+    return status.pid
+
+
+def stop_local_job(settings: Settings, timeout_s: float = 30.0) -> bool:
+    """Stop the job (SIGTERM, then SIGKILL) and what it left behind; True if one was running."""
+    spec = job_spec(settings)
+    pid, stale = process.running_pid(spec)
+    stopped = process.stop(spec, timeout_s=timeout_s)
+    if pid or stale:
+        kill_orphans(pid or stale)
+    return stopped
+
+
+def kill_orphans(leader_pid: int) -> int:
+    """Kill what is left of a job's session (the Python driver and PySpark workers of a killed JVM).
+
+    The job was started as a session leader, so everything it spawned shares its session id,
+    even PySpark daemons that moved to their own process group. Only such processes that are
+    also recognisably ours (job script or PySpark) are touched, so a recycled session id never
+    takes an unrelated process down.
+    """
+    killed = 0
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        with contextlib.suppress(psutil.Error, ProcessLookupError):
+            if proc.pid == os.getpid() or os.getsid(proc.pid) != leader_pid:
+                continue
+            command = " ".join(proc.info["cmdline"] or [])
+            if JOB_SCRIPT.name not in command and "pyspark" not in command:
+                continue
+            os.kill(proc.pid, signal.SIGKILL)
+            killed += 1
+    if killed:
+        log.warning("killed %d leftover process(es) of stream job %s", killed, leader_pid)
+    return killed

@@ -1,0 +1,25 @@
+"""The trend_snapshot DAG's one call: run conf → ``run_snapshot`` → a small XCom summary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from trendstream.core.settings import Settings
+
+
+def snapshot_for_run(settings: Settings, conf: Mapping[str, Any]) -> dict[str, Any]:
+    """Snapshot ``conf["at"]`` (default now) over ``conf["window_minutes"]`` (default setting)."""
+    from trendstream.trends.snapshot import run_snapshot
+
+    at = datetime.fromisoformat(str(conf["at"]).replace("Z", "+00:00")) if conf.get("at") else None
+    window = timedelta(minutes=float(conf["window_minutes"])) if conf.get("window_minutes") else None
+    result = run_snapshot(settings, at=at, window=window)
+    return {
+        "snapshot_at": result.detection.snapshot_at.isoformat(),
+        "trends": len(result.detection.trends),
+        "json": str(result.paths.json),
+        "html": str(result.paths.html),
+        "seconds": round(result.seconds, 2),
+    }

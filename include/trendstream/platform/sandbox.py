@@ -1,0 +1,44 @@
+"""Private platforms: settings for a throw-away set of services in their own dir, on free ports.
+
+Tests, benchmarks and reliability runs use these so they never touch the user's platform
+(or each other's) and never depend on fixed ports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from trendstream.core.settings import Settings
+from trendstream.platform.process import free_port
+
+
+def derive_settings(base: Settings, **overrides: Any) -> Settings:
+    """``base`` with nested overrides merged (``kafka={"tweets_topic": "x"}``), validated again."""
+    data = base.model_dump()
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return Settings(**data)
+
+
+def sandbox_settings(
+    state_dir: Path, storage: str = "memory", base: Settings | None = None
+) -> Settings:
+    """Settings for a private platform under ``state_dir`` with every service on a free port."""
+    broker_port, milvus_port = free_port(), free_port()
+    return derive_settings(
+        base or Settings(),
+        state_dir=state_dir,
+        kafka={"bootstrap_servers": f"127.0.0.1:{broker_port}"},
+        broker={"enabled": True, "port": broker_port, "storage": storage, "s3_port": free_port()},
+        milvus={
+            "uri": f"http://127.0.0.1:{milvus_port}",
+            "port": milvus_port,
+            "embedded": "lite",
+            "token": "",
+        },
+        airflow={"host": "127.0.0.1", "port": free_port()},
+    )

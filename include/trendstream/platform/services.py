@@ -1,0 +1,155 @@
+"""The local platform as a whole: which processes make up each service, in start order."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from trendstream.core.settings import Settings
+from trendstream.platform import process
+from trendstream.platform.broker import broker_spec, kafka_healthy
+from trendstream.platform.milvus import milvus_healthy, milvus_is_embedded, milvus_spec
+from trendstream.platform.process import PlatformError, ProcessSpec, ProcessStatus
+from trendstream.platform.s3 import s3_spec
+
+SERVICES: tuple[str, ...] = ("broker", "milvus", "airflow")
+
+Progress = Callable[[str], None]
+
+
+def parse_services(names: str | Iterable[str] | None) -> tuple[str, ...]:
+    """``"broker,milvus"`` or a list → a validated tuple, in platform order; None → all."""
+    if names is None:
+        return SERVICES
+    wanted = [n.strip() for n in (names.split(",") if isinstance(names, str) else names)]
+    wanted = [n for n in wanted if n]
+    unknown = sorted(set(wanted) - set(SERVICES))
+    if unknown:
+        raise PlatformError(
+            f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(SERVICES)}"
+        )
+    return tuple(n for n in SERVICES if n in wanted)
+
+
+def service_specs(settings: Settings, service: str) -> list[ProcessSpec]:
+    """The processes behind one service, in start order (empty when it is external)."""
+    if service == "broker":
+        if not settings.broker.enabled:
+            return []
+        head = [s3_spec(settings)] if settings.broker.storage == "s3" else []
+        return [*head, broker_spec(settings)]
+    if service == "milvus":
+        return [milvus_spec(settings)] if milvus_is_embedded(settings) else []
+    if service == "airflow":
+        from trendstream.platform.airflow import airflow_specs
+
+        return airflow_specs(settings)
+    raise PlatformError(f"unknown service {service!r}")
+
+
+def all_specs(settings: Settings, services: Sequence[str] = SERVICES) -> list[ProcessSpec]:
+    return [spec for name in services for spec in service_specs(settings, name)]
+
+
+def _start_groups(name: str, specs: list[ProcessSpec]) -> list[list[ProcessSpec]]:
+    """Processes that start together; the broker's S3 store must be up before the broker."""
+    return [[spec] for spec in specs] if name == "broker" else [specs]
+
+
+def up(
+    settings: Settings,
+    services: Sequence[str] = SERVICES,
+    progress: Progress | None = None,
+) -> list[ProcessStatus]:
+    """Start the services (idempotent) and wait until each is healthy."""
+    note = progress or (lambda _msg: None)
+    for name in services:
+        if name == "airflow":
+            from trendstream.platform.airflow import prepare_airflow
+
+            note("airflow: preparing the metadata database")
+            prepare_airflow(settings)
+        for group in _start_groups(name, service_specs(settings, name)):
+            for spec in group:
+                note(f"{spec.name}: starting")
+                process.start(spec, wait=False)
+            for spec in group:
+                note(f"{spec.name}: waiting until healthy")
+                process.ensure_healthy(spec)
+        _record_expected(settings, add=[name])
+    return status(settings, services)
+
+
+def down(settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
+    """Stop the services in reverse start order; returns the names of stopped processes."""
+    stopped: list[str] = []
+    for name in reversed(services):
+        for group in reversed(_start_groups(name, service_specs(settings, name))):
+            stopped += process.stop_all(group)
+    _record_expected(settings, remove=services)
+    return stopped
+
+
+def _expected_file(settings: Settings) -> Path:
+    return settings.run_dir / "services.json"
+
+
+def expected_services(settings: Settings) -> tuple[str, ...]:
+    """The services ``up`` started and ``down`` has not stopped (all, if none were recorded)."""
+    try:
+        names = json.loads(_expected_file(settings).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return SERVICES
+    return parse_services(names) if names else SERVICES
+
+
+def _record_expected(
+    settings: Settings, add: Sequence[str] = (), remove: Sequence[str] = ()
+) -> None:
+    path = _expected_file(settings)
+    try:
+        current = set(json.loads(path.read_text()))
+    except (FileNotFoundError, json.JSONDecodeError):
+        current = set()
+    names = (current | set(add)) - set(remove)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([n for n in SERVICES if n in names]))
+
+
+def status(settings: Settings, services: Sequence[str] = SERVICES) -> list[ProcessStatus]:
+    """One status per process; an external broker or Milvus is reported by probing its endpoint."""
+    statuses: list[ProcessStatus] = []
+    for name in services:
+        specs = service_specs(settings, name)
+        statuses += [process.status(spec) for spec in specs]
+        if not specs and name == "broker":
+            bootstrap = settings.kafka.bootstrap_servers
+            probe = functools.partial(kafka_healthy, bootstrap)
+            statuses.append(_external_status(settings, name, bootstrap, probe))
+        elif not specs and name == "milvus":
+            probe = functools.partial(milvus_healthy, settings)
+            statuses.append(_external_status(settings, name, settings.milvus.uri, probe))
+    return statuses
+
+
+def _external_status(
+    settings: Settings, name: str, endpoint: str, probe: Callable[[], bool]
+) -> ProcessStatus:
+    try:
+        healthy, detail = probe(), "external"
+    except Exception as exc:
+        healthy, detail = False, f"external: {exc}"
+    return ProcessStatus(
+        name=name,
+        endpoint=endpoint,
+        log_file=settings.log_dir / f"{name}.log",
+        healthy=healthy,
+        managed=False,
+        detail=detail if healthy else f"{detail}, not reachable",
+    )
+
+
+def all_healthy(statuses: Iterable[ProcessStatus]) -> bool:
+    return all(s.healthy for s in statuses)

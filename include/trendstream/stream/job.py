@@ -1,0 +1,361 @@
+"""The streaming job: builds the queries from settings, keeps them running, reports progress.
+
+Queries (each with its own checkpoint under ``checkpoint_dir/<checkpoint_name>/<query>``
+and its own consumer group, so lag is visible per query to standard Kafka tooling):
+
+* ``embed``: tweets → :class:`~trendstream.stream.sink.EmbedSink` (dead letters, embeddings,
+  Milvus upserts); its group is ``settings.kafka.consumer_group``.
+* ``hashtags``, ``engagement``, ``users``: the windowed analytics of
+  :mod:`trendstream.stream.analytics` (when ``settings.stream.analytics``).
+
+A query that fails (Milvus down past its retry budget, broker gone) is restarted from its
+checkpoint after a doubling backoff instead of taking the job down; only
+``max_restarts`` consecutive failures end the job. SIGTERM stops the queries and exits 0.
+After every embed batch (and every few seconds while idle) a JSON heartbeat goes to
+``settings.heartbeat_file`` for the supervisor DAG; optionally the same figures are served
+to Prometheus.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from trendstream.core.settings import Deployment
+from trendstream.stream.sink import STAGES, BatchReport, EmbedSink
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = "127.0.0.1"
+IDLE_HEARTBEAT_S = 5.0
+POLL_S = 0.5
+STARTUP_WAIT_S = 120.0
+
+
+class StreamJobFailed(RuntimeError):
+    """A query kept failing past ``settings.stream.max_restarts`` restarts."""
+
+
+def include_dir() -> Path:
+    """The directory holding the ``trendstream`` package (what Python workers need on PYTHONPATH)."""
+    import trendstream
+
+    return Path(trendstream.__file__).resolve().parents[1]
+
+
+def spark_session(settings, app_name: str = "trendstream-stream"):
+    """The one SparkSession factory: local master unless spark-submit chose one, UI off,
+    UTC session time, and PYTHONPATH/PYSPARK_PYTHON set before the JVM starts so the
+    Python planner and workers import this package."""
+    from pyspark.sql import SparkSession
+
+    include = str(include_dir())
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if include not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([include, *paths])
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", str(settings.stream.shuffle_partitions))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.executorEnv.PYTHONPATH", os.environ["PYTHONPATH"])
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        # A loaded machine can take longer than the 15 s default to start a Python worker.
+        .config("spark.python.authenticate.socketTimeout", "120s")
+        .config("spark.sql.streaming.stateStore.providerClass",
+                "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider")
+    )
+    if settings.deployment is Deployment.LOCAL:
+        # On one machine nothing else talks to the driver: its RPC and block manager
+        # ports must not listen on the host's network address.
+        builder = builder.config("spark.driver.bindAddress", LOOPBACK).config(
+            "spark.driver.host", LOOPBACK)
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit: we pick the master
+        builder = builder.master(settings.stream.master).config(
+            "spark.driver.memory", settings.stream.driver_memory)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+def checkpoint_root(settings) -> Path:
+    return settings.checkpoint_dir / settings.stream.checkpoint_name
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+def query_group(settings, name: str) -> str:
+    """The consumer group a query commits to: the configured one for ``embed`` (what the
+    supervisor watches), ``<group>.<query>`` for the analytics queries."""
+    group = settings.kafka.consumer_group
+    return group if name == "embed" else f"{group}.{name}"
+
+
+def commit_final_offsets(settings, name: str, query) -> None:
+    """Spark commits a batch's offsets to the source only when it plans the next batch, so
+    the last batch of a run would never reach the group; commit it when the query ends."""
+    from trendstream.kafka.admin import client_config
+    from trendstream.kafka.spark_source import commit_group_offsets
+
+    for source in (query.lastProgress or {}).get("sources", []):
+        end = source.get("endOffset")
+        end = json.loads(end) if isinstance(end, str) else end
+        if end:
+            commit_group_offsets(client_config(settings), query_group(settings, name), end)
+
+
+def query_starters(spark, settings, sink: EmbedSink, *, available_now: bool,
+                   max_offsets_per_trigger: int | None, analytics: bool) -> dict[str, Callable[[], Any]]:
+    """name → a function (re)starting that query from its checkpoint."""
+    from trendstream.kafka.spark_source import read_stream
+    from trendstream.stream import analytics as an
+
+    k = settings.kafka
+    root = checkpoint_root(settings)
+
+    def read(topics: list[str], name: str):
+        return read_stream(spark, settings, topics, group=query_group(settings, name),
+                           max_offsets_per_trigger=max_offsets_per_trigger)
+
+    def start(name: str, df, sink_fn, mode: str) -> Callable[[], Any]:
+        def starter():
+            writer = (df().writeStream.queryName(name).outputMode(mode)
+                      .option("checkpointLocation", str(root / name)).foreachBatch(sink_fn))
+            writer = (writer.trigger(availableNow=True) if available_now
+                      else writer.trigger(processingTime=f"{settings.stream.trigger_seconds} seconds"))
+            return writer.start()
+        return starter
+
+    tweets, engagements = [k.tweets_topic], [k.engagements_topic]
+    starters = {}
+    if analytics:  # started first: quick to initialise, while embed loads the model
+        starters["hashtags"] = start(
+            "hashtags", lambda: an.hashtag_counts(read(tweets, "hashtags"), settings),
+            an.batch_writer("hashtags", k.hashtag_counts_topic, settings), "update")
+        starters["engagement"] = start(
+            "engagement", lambda: an.engagement_rates(read(engagements, "engagement"), settings),
+            an.batch_writer("engagement", k.engagement_rates_topic, settings), "update")
+        starters["users"] = start(
+            "users", lambda: an.user_scores(read(tweets + engagements, "users"), settings),
+            an.batch_writer("users", k.user_scores_topic, settings), "update")
+    starters["embed"] = start("embed", lambda: read(tweets, "embed"), sink, "append")
+    return starters
+
+
+# --- heartbeat ------------------------------------------------------------------------------
+
+
+@dataclass
+class Heartbeat:
+    """Writes ``settings.heartbeat_file`` (atomically) and the optional Prometheus gauges."""
+
+    settings: Any
+    status: str = "starting"
+    last: BatchReport | None = None
+    batches: int = 0
+    rows: int = 0
+    queries: dict[str, Any] = field(default_factory=dict)
+    restarts: dict[str, int] = field(default_factory=dict)
+    written_at: float = 0.0
+    _gauges: dict[str, Any] | None = None
+
+    def serve_metrics(self, port: int) -> None:
+        from prometheus_client import Gauge, start_http_server
+
+        # Loopback on one machine; a cluster's Prometheus scrapes the pod's address.
+        local = self.settings.deployment is Deployment.LOCAL
+        start_http_server(port, addr=LOOPBACK if local else "0.0.0.0")
+        self._gauges = {
+            "batch_id": Gauge("trendstream_stream_batch_id", "Last embed batch id"),
+            "rows_per_second": Gauge("trendstream_stream_rows_per_second", "Embed batch rows/s"),
+            "batch_duration_s": Gauge("trendstream_stream_batch_duration_seconds", "Embed batch duration"),
+            "lag": Gauge("trendstream_stream_consumer_lag", "Tweets not yet embedded"),
+            "stage": Gauge("trendstream_stream_stage_seconds", "Last batch time per stage", ["stage"]),
+        }
+        log.info("serving Prometheus metrics on :%d", port)
+
+    def batch(self, report: BatchReport) -> None:
+        self.last, self.status = report, "running"
+        self.batches += 1
+        self.rows += report.input_rows
+        self.write()
+
+    def write(self) -> dict[str, Any]:
+        data = self.snapshot()
+        path = self.settings.heartbeat_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1))
+        tmp.replace(path)
+        self.written_at = time.monotonic()
+        if self._gauges:
+            for name in ("batch_id", "rows_per_second", "batch_duration_s", "lag"):
+                if data.get(name) is not None:
+                    self._gauges[name].set(data[name])
+            for stage, secs in (data.get("stage_seconds") or {}).items():
+                self._gauges["stage"].labels(stage).set(secs)
+        return data
+
+    def snapshot(self) -> dict[str, Any]:
+        last = self.last
+        duration = last.duration_s if last else None
+        return {
+            "pid": os.getpid(),
+            "timestamp": datetime.now(timezone.utc).isoformat(),
+            "status": self.status,
+            "batch_id": last.batch_id if last else None,
+            "input_rows": last.input_rows if last else None,
+            "rows_per_second": round(last.input_rows / duration, 1) if last and duration else None,
+            "batch_duration_s": round(duration, 3) if duration is not None else None,
+            "stage_seconds": {s: round(last.seconds[s], 4) for s in STAGES} if last else None,
+            "encode_rows_per_second": (round(last.encode_rows_per_s, 1)
+                                       if last and last.encode_rows_per_s else None),
+            "tweets_upserted": last.upserted if last else None,
+            "dead_letters": last.dead_letters if last else None,
+            "last_offsets": last.end_offsets if last else None,
+            "lag": self._lag(),
+            "batches_total": self.batches,
+            "rows_total": self.rows,
+            "queries": self.queries,
+            "restarts": self.restarts,
+        }
+
+    def _lag(self) -> int | None:
+        """The embed group's lag from its committed offsets (what Kafka tooling shows)."""
+        from trendstream.kafka.admin import consumer_lag
+
+        k = self.settings.kafka
+        try:
+            return sum(p.lag for p in consumer_lag(self.settings, k.consumer_group, k.tweets_topic,
+                                                   timeout=5.0))
+        except Exception as exc:  # the heartbeat must not die with the broker
+            log.warning("could not read consumer lag: %s", exc)
+            return None
+
+
+def _query_summary(query) -> dict[str, Any]:
+    progress = query.lastProgress or {}
+    return {
+        "active": query.isActive,
+        "batch_id": progress.get("batchId"),
+        "input_rows": progress.get("numInputRows"),
+        "rows_per_second": progress.get("processedRowsPerSecond"),
+        "duration_ms": (progress.get("durationMs") or {}).get("triggerExecution"),
+    }
+
+
+# --- the run loop ---------------------------------------------------------------------------
+
+
+def _stop_signal() -> threading.Event:
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        def handler(signum, _frame):
+            log.warning("received %s: stopping the stream queries", signal.Signals(signum).name)
+            stop.set()
+        signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+def _started(start: Callable[[], Any], stop: threading.Event):
+    """Start a query and wait until its source is initialised. Spark gives each Python
+    source's planner process a fixed 10 s to connect back; starting the queries one by one
+    keeps a loaded 2-core machine from missing that window (a miss is retried anyway)."""
+    query = start()
+    deadline = time.monotonic() + STARTUP_WAIT_S
+    while (query.isActive and query.status.get("message") == "Initializing sources"
+           and time.monotonic() < deadline and not stop.is_set()):
+        time.sleep(0.2)
+    return query
+
+
+def run_stream(settings, available_now: bool = False, max_offsets_per_trigger: int | None = None,
+               *, analytics: bool | None = None, reset: bool = False,
+               stop: threading.Event | None = None) -> dict[str, Any]:
+    """Run the job until stopped (SIGTERM / ``stop``) or, with ``available_now``, until every
+    query has processed what was in Kafka at start. Returns the last heartbeat."""
+    from trendstream.kafka.admin import ensure_topics
+
+    analytics = settings.stream.analytics if analytics is None else analytics
+    if reset:  # batch ids restart at 0, so the per-batch analytics output goes too
+        for path in (checkpoint_root(settings), settings.analytics_dir):
+            shutil.rmtree(path, ignore_errors=True)
+        log.warning("removed %s and %s", checkpoint_root(settings), settings.analytics_dir)
+    ensure_topics(settings)
+    stop = stop or _stop_signal()
+    heartbeat = Heartbeat(settings)
+    if settings.stream.metrics_port:
+        heartbeat.serve_metrics(settings.stream.metrics_port)
+    spark = spark_session(settings)
+    sink = EmbedSink(settings)
+    sink.on_batch = heartbeat.batch
+    starters = query_starters(spark, settings, sink, available_now=available_now,
+                              max_offsets_per_trigger=max_offsets_per_trigger, analytics=analytics)
+    running: dict[str, Any] = {}
+    failures = dict.fromkeys(starters, 0)
+    retry_at: dict[str, float] = {}
+    try:
+        for name, start in starters.items():
+            running[name] = _started(start, stop)
+        heartbeat.status = "running"
+        heartbeat.write()
+        while (running or retry_at) and not stop.is_set():
+            time.sleep(POLL_S)
+            now = time.monotonic()
+            for name, query in list(running.items()):
+                heartbeat.queries[name] = _query_summary(query)
+                if query.isActive:
+                    if query.lastProgress is not None and (query.lastProgress.get("numInputRows") or 0):
+                        failures[name] = 0
+                    continue
+                del running[name]
+                error = query.exception()
+                if error is None:
+                    log.info("query %s finished", name)
+                    commit_final_offsets(settings, name, query)
+                    continue
+                failures[name] += 1
+                heartbeat.restarts[name] = heartbeat.restarts.get(name, 0) + 1
+                if failures[name] > settings.stream.max_restarts:
+                    raise StreamJobFailed(f"query {name} failed {failures[name]} times in a row; "
+                                          f"last error: {_short(error)}")
+                delay = min(2.0 ** (failures[name] - 1), settings.stream.restart_backoff_max_s)
+                log.error("query %s failed (%s); restarting from its checkpoint in %.0fs",
+                          name, _short(error), delay)
+                heartbeat.status = "retrying"
+                retry_at[name] = now + delay
+            for name, when in list(retry_at.items()):
+                if now >= when:
+                    del retry_at[name]
+                    running[name] = _started(starters[name], stop)
+                    log.info("restarted query %s", name)
+            if not retry_at and running:
+                heartbeat.status = "running"
+            if now - heartbeat.written_at >= IDLE_HEARTBEAT_S:
+                heartbeat.write()
+    finally:
+        for name, query in running.items():
+            query.stop()
+            commit_final_offsets(settings, name, query)
+        heartbeat.status = "stopped"
+        final = heartbeat.write()
+    return final
+
+
+def _short(error: Any) -> str:
+    text = str(getattr(error, "desc", None) or error)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    causes = [line for line in lines if "Error" in line or "Exception" in line or "Unavailable" in line]
+    return (causes[-1] if causes else lines[0] if lines else repr(error))[:500]

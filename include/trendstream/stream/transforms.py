@@ -1,0 +1,139 @@
+"""What the streaming job does to each micro-batch, as pure functions on plain data.
+
+Spark only moves records; every decision (valid or dead-letter, which copy of a tweet
+wins, what text the encoder sees) is made here, so it is unit-tested without Spark,
+Kafka or a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from trendstream.core.schema import (
+    MAX_RECORD_BYTES,
+    MAX_TEXT_CHARS,
+    DeadLetterReason,
+    Engagement,
+    InvalidRecord,
+    Tweet,
+    parse_event,
+)
+from trendstream.encode.text import clean_text
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a record was read: what the dead-letter ``position`` and ordering use."""
+
+    topic: str
+    partition: int
+    offset: int
+
+    def __str__(self) -> str:
+        return f"{self.topic}:{self.partition}:{self.offset}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadRow:
+    raw: bytes
+    reason: DeadLetterReason
+    detail: str
+    position: Position
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    tweets: list[tuple[Tweet, Position]]
+    dead: list[DeadRow]
+
+
+def parse_tweets(
+    values: Sequence[bytes | None],
+    positions: Sequence[Position],
+    *,
+    max_bytes: int = MAX_RECORD_BYTES,
+    max_text_chars: int = MAX_TEXT_CHARS,
+) -> Parsed:
+    """Validate every value with :func:`parse_event`. Refused records, and valid records
+    of another kind (an engagement on the tweets topic), become dead rows with a reason."""
+    tweets: list[tuple[Tweet, Position]] = []
+    dead: list[DeadRow] = []
+    for raw, pos in zip(values, positions, strict=True):
+        if raw is None:
+            dead.append(DeadRow(b"", DeadLetterReason.MISSING_FIELD, "record has no value", pos))
+            continue
+        try:
+            event = parse_event(raw, max_bytes=max_bytes, max_text_chars=max_text_chars)
+        except InvalidRecord as exc:
+            dead.append(DeadRow(bytes(raw), exc.reason, exc.detail, pos))
+            continue
+        if isinstance(event, Tweet):
+            tweets.append((event, pos))
+        else:
+            dead.append(DeadRow(bytes(raw), DeadLetterReason.UNKNOWN_FORMAT,
+                                f"{event.kind} record on the tweets topic", pos))
+    return Parsed(tweets, dead)
+
+
+def dedupe_latest(tweets: Sequence[tuple[Tweet, Position]]) -> list[tuple[Tweet, Position]]:
+    """One record per tweet id: the one read last (highest offset; ids are the Kafka key,
+    so all copies of a tweet share a partition), in first-seen order of ids."""
+    latest: dict[str, tuple[Tweet, Position]] = {}
+    for tweet, pos in tweets:
+        kept = latest.get(tweet.id)
+        if kept is None or (pos.partition, pos.offset) >= (kept[1].partition, kept[1].offset):
+            latest[tweet.id] = (tweet, pos)
+    return list(latest.values())
+
+
+def encoder_texts(tweets: Sequence[Tweet]) -> list[str]:
+    """What the encoder sees: cleaned text, falling back to the raw text when cleaning
+    leaves nothing (a post of only a URL still needs a vector)."""
+    return [clean_text(t.text) or t.text.strip() for t in tweets]
+
+
+# --- analytics inputs (flat rows the Spark aggregations consume) --------------------------
+
+def hashtag_rows(values: Iterable[bytes | None]) -> list[tuple[str, int, str]]:
+    """``(tweet_id, created_at_us, hashtag)`` per hashtag of every valid tweet."""
+    out = []
+    for event in _valid_events(values):
+        if isinstance(event, Tweet):
+            ts = _micros(event)
+            out.extend((event.id, ts, tag) for tag in event.hashtags)
+    return out
+
+
+def engagement_rows(values: Iterable[bytes | None]) -> list[tuple[str, str, int]]:
+    """``(tweet_id, type, created_at_us)`` of every valid tweet engagement (not follows)."""
+    return [
+        (e.tweet_id, e.type, _micros(e))
+        for e in _valid_events(values)
+        if isinstance(e, Engagement) and e.tweet_id
+    ]
+
+
+def action_rows(values: Iterable[bytes | None]) -> list[tuple[str, str, int]]:
+    """``(user_id, action, created_at_us)``: posts by authors and engagements by users."""
+    out = []
+    for event in _valid_events(values):
+        if isinstance(event, Tweet):
+            out.append((event.author_id, "post", _micros(event)))
+        else:
+            out.append((event.user_id, event.type, _micros(event)))
+    return out
+
+
+def _valid_events(values: Iterable[bytes | None]) -> Iterable[Tweet | Engagement]:
+    for raw in values:
+        if raw is None:
+            continue
+        try:
+            yield parse_event(raw)
+        except InvalidRecord:
+            continue  # the embedding query dead-letters it; analytics just skip it
+
+
+def _micros(event: Tweet | Engagement) -> int:
+    return int(event.created_at.timestamp() * 1_000_000)

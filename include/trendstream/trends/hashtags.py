@@ -1,0 +1,126 @@
+"""The keyword-frequency baseline: hashtags whose count bursts against their own baseline.
+
+This is what a frequency-based trend list does (and what the semantic engine is measured
+against): count each hashtag in the window and in the baseline and apply the *same*
+Poisson burst score as the semantic engine (:mod:`trendstream.trends.burst`), so the
+only difference between the two is what is being counted — a literal tag vs a patch of
+meaning. Counts come from the stream's 5-second Parquet windows when they exist
+(``settings.analytics_dir``), else from the posts' own hashtags.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from trendstream.trends.burst import burst_scores
+
+log = logging.getLogger(__name__)
+
+HASHTAG_DIR = "hashtags"  # settings.analytics_dir/<name>/batch=<id>/part-0.parquet
+
+
+@dataclass(frozen=True)
+class HashtagTrend:
+    hashtag: str
+    count: int
+    expected: float
+    score: float
+    growth: float
+    tweet_ids: list[str] = field(default_factory=list)
+
+
+def count_hashtags(hashtags: Iterable[Sequence[str]]) -> Counter[str]:
+    """Posts per hashtag (a tag repeated inside one post counts once)."""
+    return Counter(tag for tags in hashtags for tag in {t.lower() for t in tags})
+
+
+def hashtag_bursts(
+    window: Counter[str],
+    baseline: Counter[str],
+    window_seconds: float,
+    baseline_seconds: float,
+    *,
+    min_count: int,
+    min_score: float,
+    max_trends: int,
+    min_growth: float = 1.0,
+) -> list[HashtagTrend]:
+    tags = sorted(tag for tag, n in window.items() if n >= min_count)
+    if not tags:
+        return []
+    scores = burst_scores(
+        np.array([window[t] for t in tags]),
+        np.array([baseline.get(t, 0) for t in tags]),
+        window_seconds,
+        baseline_seconds,
+    )
+    found = [
+        HashtagTrend(
+            hashtag=tag,
+            count=int(scores.window_counts[i]),
+            expected=float(scores.expected[i]),
+            score=float(scores.score[i]),
+            growth=float(scores.growth[i]),
+        )
+        for i, tag in enumerate(tags)
+        if scores.score[i] >= min_score and scores.growth[i] >= min_growth
+    ]
+    found.sort(key=lambda t: (-t.score, t.hashtag))
+    return found[:max_trends]
+
+
+def with_tweet_ids(
+    trends: list[HashtagTrend], ids: Sequence[str], hashtags: Sequence[Sequence[str]]
+) -> list[HashtagTrend]:
+    """Attach the window's posts carrying each trending hashtag."""
+    wanted = {t.hashtag: [] for t in trends}
+    for post_id, tags in zip(ids, hashtags):
+        for tag in {t.lower() for t in tags}:
+            if tag in wanted:
+                wanted[tag].append(post_id)
+    return [
+        HashtagTrend(t.hashtag, t.count, t.expected, t.score, t.growth, wanted[t.hashtag])
+        for t in trends
+    ]
+
+
+def counts_from_parquet(analytics_dir: Path, start: datetime, end: datetime) -> Counter[str] | None:
+    """Hashtag counts over windows starting in ``[start, end)`` from the stream's 5-s
+    Parquet output, or None when there is none (the caller then counts posts' hashtags).
+
+    The stream writes in update mode — a window's count is rewritten by later batches as
+    late posts arrive — so only the row of the highest ``batch_id`` per (window, hashtag)
+    counts.
+    """
+    files = sorted((analytics_dir / HASHTAG_DIR).glob("batch=*/*.parquet"))
+    if not files:
+        return None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        frame = pa.concat_tables(
+            [pq.read_table(f, columns=["window_start", "hashtag", "count", "batch_id"]) for f in files],
+            promote_options="default",
+        ).to_pandas()
+    except (KeyError, ValueError, OSError, pa.ArrowInvalid) as exc:
+        log.warning("hashtag Parquet under %s unreadable (%s); counting posts instead", analytics_dir, exc)
+        return None
+    starts = frame["window_start"]
+    if getattr(starts.dt, "tz", None) is None:
+        starts = starts.dt.tz_localize("UTC")  # Spark writes UTC instants
+    frame = frame[(starts >= start) & (starts < end)]
+    latest = frame.sort_values("batch_id").drop_duplicates(["window_start", "hashtag"], keep="last")
+    counts: Counter[str] = Counter()
+    for tag, n in zip(latest["hashtag"], latest["count"]):
+        counts[str(tag).lower().lstrip("#")] += int(n)
+    return counts
+
+

@@ -1,0 +1,174 @@
+"""Snapshot reports: the machine-readable JSON contract and a self-contained HTML page.
+
+Files are keyed by snapshot time under ``settings.reports_dir``:
+``snapshot-20250601T121500Z.json`` / ``.html``, ``latest.json``, and ``index.html``
+listing every snapshot. The HTML has inline CSS and inline PNG charts, so one file can
+be mailed or served as-is; every piece of post text is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from trendstream.trends.charts import bar_chart, line_chart
+from trendstream.trends.engine import Detection, Trend
+
+SNAPSHOT_PREFIX = "snapshot-"
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#111;padding:0 1rem}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}.muted{color:#666}
+table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border-bottom:1px solid #e5e7eb;padding:.35rem .5rem;text-align:left;vertical-align:top}
+.badge{display:inline-block;padding:.05rem .45rem;border-radius:.6rem;font-size:.75rem;color:#fff}
+.emerging{background:#16a34a}.peaking{background:#dc2626}.fading{background:#6b7280}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:1rem}.charts img{width:100%}
+blockquote{margin:.3rem 0;padding:.3rem .6rem;border-left:3px solid #93c5fd;background:#f8fafc}
+"""
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    json: Path
+    html: Path
+    index: Path
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def snapshot_key(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def trend_payload(trend: Trend) -> dict[str, Any]:
+    return {
+        "trend_id": trend.trend_id,
+        "status": trend.status,
+        "score": round(trend.score, 4),
+        "size": trend.size,
+        "growth": round(trend.growth, 4),
+        "keywords": list(trend.keywords),
+        "hashtags": list(trend.hashtags),
+        "tweet_ids": list(trend.tweet_ids),
+        "representatives": [{"tweet_id": r.tweet_id, "text": r.text} for r in trend.representatives],
+        "expected": round(trend.expected, 4),
+        "baseline_count": trend.baseline_count,
+        "engagement": trend.engagement,
+        "first_seen": trend.first_seen,
+        "history": [{"snapshot_at": h[0], "size": h[1], "score": round(h[2], 4)} for h in trend.history],
+        "timeline": list(trend.timeline),
+    }
+
+
+def snapshot_payload(detection: Detection) -> dict[str, Any]:
+    """The snapshot JSON contract (``snapshot_at``, ``window``, ``trends``) plus extras."""
+    return {
+        "snapshot_at": iso(detection.snapshot_at),
+        "window": {"start": iso(detection.window_start), "end": iso(detection.window_end)},
+        "trends": [trend_payload(t) for t in detection.trends],
+        "hashtag_baseline": [
+            {"hashtag": h.hashtag, "count": h.count, "expected": round(h.expected, 4),
+             "score": round(h.score, 4), "growth": round(h.growth, 4), "tweet_ids": h.tweet_ids}
+            for h in detection.hashtag_trends
+        ],
+        "stats": detection.stats,
+    }
+
+
+def write_report(detection: Detection, reports_dir: Path) -> ReportPaths:
+    """Write the snapshot's JSON + HTML, refresh ``latest.json`` and the index page."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    key = snapshot_key(detection.snapshot_at)
+    payload = snapshot_payload(detection)
+    text = json.dumps(payload, indent=1, ensure_ascii=False)
+    json_path = _atomic_write(reports_dir / f"{SNAPSHOT_PREFIX}{key}.json", text)
+    _atomic_write(reports_dir / "latest.json", text)
+    html_path = _atomic_write(reports_dir / f"{SNAPSHOT_PREFIX}{key}.html", render_html(detection))
+    index = _atomic_write(reports_dir / "index.html", render_index(reports_dir))
+    return ReportPaths(json=json_path, html=html_path, index=index)
+
+
+def render_html(detection: Detection) -> str:
+    trends = detection.trends
+    names = [f"{t.trend_id} · {', '.join(t.keywords[:2])}" for t in trends]
+    charts = []
+    if trends:
+        charts.append(line_chart(
+            {n: t.timeline for n, t in zip(names, trends)},
+            "Trend volume in the window", "minute of window", "posts per minute",
+        ))
+        charts.append(line_chart(
+            {n: [h[1] for h in t.history] for n, t in zip(names, trends)},
+            "Trend size across snapshots", "snapshot", "posts in window",
+        ))
+        charts.append(bar_chart([t.trend_id for t in trends], [t.growth for t in trends],
+                                "Growth vs baseline (× expected)", "growth", log=True))
+        charts.append(bar_chart([t.trend_id for t in trends], [t.engagement for t in trends],
+                                "Engagement (likes+retweets+replies+quotes)", "engagement"))
+    tags = detection.hashtag_trends[:12]
+    if tags:
+        charts.append(bar_chart(["#" + h.hashtag for h in tags], [h.count for h in tags],
+                                "Bursting hashtags (baseline detector)", "posts"))
+    rows = "".join(_trend_row(t) for t in trends) or '<tr><td colspan="7">No trends in this window.</td></tr>'
+    tag_rows = "".join(
+        f"<tr><td>#{escape(h.hashtag)}</td><td>{h.count}</td><td>{h.expected:.2f}</td>"
+        f"<td>{h.score:.1f}</td></tr>" for h in detection.hashtag_trends
+    ) or '<tr><td colspan="4">No hashtag bursts.</td></tr>'
+    images = "".join(f'<img alt="chart" src="{c}">' for c in charts)
+    stats = escape(", ".join(f"{k}={v}" for k, v in detection.stats.items()))
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Trends at {escape(iso(detection.snapshot_at))}</title><style>{STYLE}</style></head><body>
+<p><a href="index.html">← all snapshots</a></p>
+<h1>Semantic trends at {escape(iso(detection.snapshot_at))}</h1>
+<p class="muted">Window {escape(iso(detection.window_start))} → {escape(iso(detection.window_end))}.
+{len(trends)} trends. <small>{stats}</small></p>
+<div class="charts">{images}</div>
+<h2>Trends</h2><table><tr><th>trend</th><th>status</th><th>score</th><th>size</th><th>growth</th>
+<th>keywords · hashtags</th><th>representative posts</th></tr>{rows}</table>
+<h2>Hashtag-count baseline</h2><table><tr><th>hashtag</th><th>count</th><th>expected</th><th>score</th></tr>{tag_rows}</table>
+</body></html>"""
+
+
+def _trend_row(trend: Trend) -> str:
+    quotes = "".join(f"<blockquote>{escape(r.text)}</blockquote>" for r in trend.representatives)
+    tags = " ".join("#" + escape(h) for h in trend.hashtags)
+    return (
+        f"<tr><td>{escape(trend.trend_id)}</td>"
+        f'<td><span class="badge {escape(trend.status)}">{escape(trend.status)}</span></td>'
+        f"<td>{trend.score:.1f}</td><td>{trend.size}</td><td>{trend.growth:.1f}×</td>"
+        f"<td>{escape(', '.join(trend.keywords))}<br><span class=\"muted\">{tags}</span></td>"
+        f"<td>{quotes}</td></tr>"
+    )
+
+
+def render_index(reports_dir: Path) -> str:
+    """The list of snapshots, newest first, with their trend counts and top keywords."""
+    rows = []
+    for path in sorted(reports_dir.glob(f"{SNAPSHOT_PREFIX}*.json"), reverse=True):
+        try:
+            payload = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        top = "; ".join(", ".join(t["keywords"][:3]) for t in payload.get("trends", [])[:3])
+        rows.append(
+            f'<tr><td><a href="{escape(path.with_suffix(".html").name)}">'
+            f"{escape(payload.get('snapshot_at', path.stem))}</a></td>"
+            f"<td>{len(payload.get('trends', []))}</td><td>{escape(top)}</td></tr>"
+        )
+    body = "".join(rows) or '<tr><td colspan="3">No snapshots yet.</td></tr>'
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Trend snapshots</title>
+<style>{STYLE}</style></head><body><h1>Trend snapshots</h1>
+<table><tr><th>snapshot</th><th>trends</th><th>top keywords</th></tr>{body}</table></body></html>"""
+
+
+def _atomic_write(path: Path, text: str) -> Path:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,72 @@
+"""One trend snapshot end to end: the single entry point for the DAG and the CLI.
+
+``run_snapshot`` loads the window and its baseline from Milvus (:mod:`.source`), takes
+hashtag counts from the stream's Parquet windows when present, continues tracking from
+the state saved before this snapshot time, runs the pure engine, then saves the new
+tracking state and writes the JSON + HTML reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from trendstream.core.settings import Settings
+from trendstream.trends.engine import Detection, baseline_span_seconds, detect_trends
+from trendstream.trends.hashtags import counts_from_parquet
+from trendstream.trends.report import ReportPaths, snapshot_payload, write_report
+from trendstream.trends.tracking import StateStore
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "tracking.json"
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    detection: Detection
+    payload: dict[str, Any]
+    paths: ReportPaths
+    seconds: float
+
+
+def run_snapshot(
+    settings: Settings, at: datetime | None = None, window: timedelta | None = None
+) -> SnapshotResult:
+    """Detect, track, label and report the trends of the window ending at ``at`` (default now)."""
+    from trendstream.trends.source import load_posts
+    from trendstream.vectorstore.milvus import connect
+
+    started = time.perf_counter()
+    at = _utc(at or datetime.now(timezone.utc))
+    window = window or timedelta(minutes=settings.trends.window_minutes)
+    window_start = at - window
+    baseline_start = window_start - timedelta(minutes=settings.trends.baseline_minutes)
+    client = connect(settings.milvus)
+    window_posts = load_posts(settings, window_start, at, client)
+    baseline_posts = load_posts(settings, baseline_start, window_start, client)
+    window_tags = counts_from_parquet(settings.analytics_dir, window_start, at)
+    baseline_tags = counts_from_parquet(settings.analytics_dir, baseline_start, window_start)
+    store = StateStore(settings.reports_dir / STATE_FILE)
+    detection = detect_trends(
+        window_posts,
+        baseline_posts,
+        at=at,
+        window_start=window_start,
+        baseline_seconds=baseline_span_seconds(baseline_posts, baseline_start, window_start),
+        config=settings.trends,
+        previous=store.before(at),
+        hashtag_counts=None if window_tags is None or baseline_tags is None else (window_tags, baseline_tags),
+    )
+    store.save(detection.state)
+    paths = write_report(detection, settings.reports_dir)
+    seconds = time.perf_counter() - started
+    log.info("trend snapshot %s: %d trends in %.1fs → %s", at.isoformat(), len(detection.trends), seconds, paths.html)
+    return SnapshotResult(detection, snapshot_payload(detection), paths, seconds)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)

@@ -1,0 +1,139 @@
+"""Shared fixtures: real local services on free ports, and per-test isolated settings.
+
+- ``platform`` (session): a Tansu broker (memory storage) and a Milvus Lite server in a temp
+  state dir, on free ports; yields their ``Settings``; stopped at session end.
+- ``settings`` (function): the platform's settings with unique topics, consumer group, Milvus
+  collection and state dir per test, exported as ``TRENDSTREAM_*`` env vars so
+  ``get_settings()`` and child processes (spark-submit, the CLI) see exactly the same values.
+- ``airflow_platform`` (session, slow): the same platform plus Airflow 3.
+- ``private_platform`` (function): a factory for a throw-away platform of the test's own
+  (e.g. ``private_platform(storage="s3")`` to restart a durable broker); its settings are
+  exported like ``settings``; the test starts what it needs with ``services.up``; everything
+  is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from trendstream.core.settings import Settings, get_settings
+from trendstream.platform import services
+from trendstream.platform.process import PlatformError
+from trendstream.platform.sandbox import derive_settings, sandbox_settings
+
+
+# Reliability soak runs (tests/reliability): `pytest --soak` = TRENDSTREAM_SOAK=1. Registered
+# here because pytest only takes options from the rootdir conftest.
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--soak", action="store_true", help="run the long reliability soak tests")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--soak"):
+        os.environ["TRENDSTREAM_SOAK"] = "1"
+
+
+def _export(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in settings.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TRENDSTREAM_CONFIG", raising=False)
+    get_settings.cache_clear()
+
+
+def _start_on_free_ports(tmp_path_factory: pytest.TempPathFactory, attempts: int = 3) -> Settings:
+    """Broker + Milvus on fresh free ports; retried because a free port can be taken meanwhile."""
+    attempt = 1
+    while True:
+        settings = sandbox_settings(tmp_path_factory.mktemp("platform"))
+        try:
+            services.up(settings, services=("broker", "milvus"))
+            return settings
+        except PlatformError as exc:
+            services.down(settings, services=("broker", "milvus"))
+            if "already in use" not in str(exc) or attempt == attempts:
+                raise
+            attempt += 1
+
+
+def _interrupt_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _teardown_on_sigterm() -> Iterator[None]:
+    """`timeout` and CI cancels send SIGTERM: make it an interrupt so fixture teardowns still
+    stop the services they started instead of leaving them orphaned."""
+    previous = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    settings = _start_on_free_ports(tmp_path_factory)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _export(settings, monkeypatch)
+        try:
+            yield settings
+        finally:
+            services.down(settings, services=("broker", "milvus"))
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def airflow_platform(platform: Settings) -> Iterator[Settings]:
+    try:
+        services.up(platform, services=("airflow",))
+        yield platform
+    finally:
+        services.down(platform, services=("airflow",))
+
+
+@pytest.fixture
+def settings(
+    platform: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    uid = uuid.uuid4().hex[:10]
+    kafka = platform.kafka
+    per_test = derive_settings(
+        platform,
+        state_dir=tmp_path / "state",
+        kafka={
+            "tweets_topic": f"{kafka.tweets_topic}-{uid}",
+            "engagements_topic": f"{kafka.engagements_topic}-{uid}",
+            "dead_letter_topic": f"{kafka.tweets_topic}-{uid}.dlq",
+            "hashtag_counts_topic": f"{kafka.hashtag_counts_topic}-{uid}",
+            "engagement_rates_topic": f"{kafka.engagement_rates_topic}-{uid}",
+            "user_scores_topic": f"{kafka.user_scores_topic}-{uid}",
+            "consumer_group": f"{kafka.consumer_group}-{uid}",
+        },
+        milvus={"collection": f"{platform.milvus.collection}_{uid}"},
+    )
+    per_test.state_dir.mkdir(parents=True, exist_ok=True)
+    _export(per_test, monkeypatch)
+    yield per_test
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def private_platform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Settings]]:
+    created: list[Settings] = []
+
+    def make(storage: str = "memory") -> Settings:
+        own = sandbox_settings(tmp_path / f"platform-{len(created)}", storage=storage)
+        created.append(own)
+        _export(own, monkeypatch)
+        return own
+
+    yield make
+    for own in reversed(created):
+        services.down(own)
+    get_settings.cache_clear()

@@ -1,0 +1,80 @@
+"""How the platform is configured, checked without starting anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trendstream.platform import services
+from trendstream.platform.airflow import airflow_env, airflow_specs, credentials
+from trendstream.platform.environment import repo_root
+from trendstream.platform.milvus import milvus_is_embedded
+from trendstream.platform.process import PlatformError
+from trendstream.platform.sandbox import derive_settings, sandbox_settings
+
+
+@pytest.fixture
+def local(tmp_path: Path):
+    return sandbox_settings(tmp_path / "state")
+
+
+def test_parse_services_orders_and_validates() -> None:
+    assert services.parse_services(None) == services.SERVICES
+    assert services.parse_services("airflow, broker") == ("broker", "airflow")
+    with pytest.raises(PlatformError, match="unknown service.*kafka"):
+        services.parse_services("kafka")
+
+
+def test_durable_broker_starts_s3_first(local) -> None:
+    memory = [s.name for s in services.service_specs(local, "broker")]
+    durable = derive_settings(local, broker={"storage": "s3"})
+    specs = services.service_specs(durable, "broker")
+    assert memory == ["broker"]
+    assert [s.name for s in specs] == ["s3", "broker"]
+    assert "s3://tansu/" in specs[1].argv
+    assert specs[1].env["AWS_ENDPOINT"] == f"http://127.0.0.1:{durable.broker.s3_port}"
+
+
+def test_every_service_binds_loopback(local) -> None:
+    for spec in services.all_specs(local):
+        joined = " ".join(spec.argv)
+        assert "0.0.0.0" not in joined
+    broker = services.service_specs(local, "broker")[0]
+    assert f"tcp://127.0.0.1:{local.broker.port}" in broker.argv
+    milvus = services.service_specs(local, "milvus")[0]
+    assert milvus.argv[milvus.argv.index("--host") + 1] == "127.0.0.1"
+    api = airflow_specs(local)[0]
+    assert api.argv[api.argv.index("--host") + 1] == "127.0.0.1"
+
+
+def test_milvus_is_started_only_for_a_local_lite_uri(local) -> None:
+    assert milvus_is_embedded(local)
+    remote = derive_settings(local, milvus={"uri": "http://milvus.internal:19530"})
+    assert not milvus_is_embedded(remote)
+    assert services.service_specs(remote, "milvus") == []
+    assert not milvus_is_embedded(derive_settings(local, milvus={"embedded": "none"}))
+
+
+def test_airflow_env_points_at_the_repo_and_our_settings(local) -> None:
+    env = airflow_env(local)
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(repo_root() / "dags")
+    assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == str(repo_root() / "plugins")
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert env["AIRFLOW__CORE__PARALLELISM"] == str(local.airflow.parallelism)
+    assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith(f"sqlite:///{local.state_dir}")
+    assert env["TRENDSTREAM_KAFKA__BOOTSTRAP_SERVERS"] == local.kafka.bootstrap_servers
+    # Secrets are generated once and shared by every component and every restart.
+    assert (
+        airflow_env(local)["AIRFLOW__API_AUTH__JWT_SECRET"] == env["AIRFLOW__API_AUTH__JWT_SECRET"]
+    )
+    assert (local.state_dir / "airflow" / "secrets.json").stat().st_mode & 0o077 == 0
+
+
+def test_credentials_are_generated_once(local) -> None:
+    first = credentials(local)
+    assert first.username == "admin" and len(first.password) >= 12
+    assert credentials(local) == first
+    other = credentials(sandbox_settings(local.state_dir.parent / "other"))
+    assert other.password != first.password
