@@ -23,6 +23,7 @@ import os
 import platform as py_platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -435,8 +436,6 @@ def _stream_process(argv: list[str], env: dict[str, str], log_path: Path, timeou
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    import signal
-
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
     try:
@@ -538,6 +537,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--collect", action="store_true",
                         help="do not run: summarize the JSON the benchmarks already wrote under results/")
     args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C: the running benchmark's process group and services are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")

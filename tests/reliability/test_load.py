@@ -79,6 +79,7 @@ def _growth(points: list[tuple[float, float]]) -> float:
     return max(0.0, max(mb for _, mb in points[half:]) - max(mb for _, mb in points[:half]))
 
 
+@pytest.mark.timeout(soak_scale(2400, 12 * 3600))
 def test_ingest_and_stream_with_flat_memory(platform, settings, tmp_path, counts):
     config = (GeneratorConfig(seed=41, minutes=35, rate=200) if soaking() else
               GeneratorConfig(seed=41, minutes=4, rate=10, users=2000, engagements_per_post=11))

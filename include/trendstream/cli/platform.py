@@ -73,9 +73,15 @@ def up(services_: str | None) -> None:
 @_services_option("Default: all.")
 def down(services_: str | None) -> None:
     """Stop the services (SIGTERM, then SIGKILL after a grace period). Safe to repeat."""
+    from trendstream.orchestration.local_job import stop_local_job
+
     settings = get_settings()
+    wanted = services.parse_services(services_)
     with _platform_errors():
-        stopped = services.down(settings, services.parse_services(services_))
+        # The supervised streaming job goes first: it writes to the broker and Milvus.
+        if set(wanted) >= {"broker", "milvus"} and stop_local_job(settings):
+            click.echo("stopped: the streaming job")
+        stopped = services.down(settings, wanted)
     click.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
 

@@ -67,6 +67,7 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
     builder = (
         SparkSession.builder.appName(app_name)
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # progress lives in the heartbeat
         .config("spark.sql.shuffle.partitions", str(settings.stream.shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.executorEnv.PYTHONPATH", os.environ["PYTHONPATH"])
@@ -79,6 +80,7 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
     if settings.deployment is Deployment.LOCAL:
         # On one machine nothing else talks to the driver: its RPC and block manager
         # ports must not listen on the host's network address.
+        os.environ.setdefault("SPARK_LOCAL_IP", LOOPBACK)
         builder = builder.config("spark.driver.bindAddress", LOOPBACK).config(
             "spark.driver.host", LOOPBACK)
     if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit: we pick the master
