@@ -118,7 +118,7 @@ def figures_table(figures: Sequence[Figure]) -> str:
 def machine_markdown(machine: dict[str, Any]) -> str:
     """The machine description line(s) that head the README table."""
     return (
-        f"Measured {machine.get('date', '?')} on {machine.get('cpu_model', '?')} "
+        f"Table regenerated {machine.get('date', '?')} on {machine.get('cpu_model', '?')} "
         f"({machine.get('nproc', '?')} CPUs visible, benchmarks pinned to {machine.get('cores', CORES)}), "
         f"{machine.get('memory_gb', '?')} GB RAM, Python {machine.get('python', '?')}, "
         f"{machine.get('java', '?')}, load average {machine.get('load_avg', '?')} at the end. "
@@ -519,7 +519,7 @@ def publish(outcomes: Sequence[Outcome], results_dir: Path = RESULTS_DIR, readme
     fresh = [f for o in outcomes for f in o.figures]
     figures = merge_figures(load_figures(results_dir), fresh, ran)
     save_figures(results_dir, figures)
-    notes = [f"{o.name}: {o.status} ({o.detail})" for o in outcomes if o.status != "ok"]
+    notes = [f"{o.name}: {o.status} ({o.detail})" for o in outcomes if o.detail]
     text = readme.read_text() if readme.exists() else "# Benchmarks\n"
     readme.write_text(update_readme(text, readme_section(figures, machine_description(), notes)))
     return figures

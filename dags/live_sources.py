@@ -23,16 +23,11 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
-from trendstream.orchestration.alerts import task_failure_alert
+from trendstream.orchestration.alerts import dag_default_args
 
 X_CONNECTION_ID = "x_api"
 
-default_args = {
-    "owner": "trendstream",
-    "retries": 2,
-    "retry_delay": timedelta(minutes=1),
-    "on_failure_callback": task_failure_alert,
-}
+default_args = dag_default_args(timedelta(minutes=1))
 
 
 @dag(

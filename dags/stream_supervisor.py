@@ -35,18 +35,12 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, get_current_context, task
 
 from trendstream.core.settings import Deployment, get_settings
-from trendstream.orchestration.alerts import task_failure_alert
+from trendstream.orchestration.alerts import dag_default_args
 
 SETTINGS = get_settings()
 ON_KUBERNETES = SETTINGS.deployment is Deployment.KUBERNETES
 
-default_args = {
-    "owner": "trendstream",
-    "retries": 2,
-    "retry_delay": timedelta(seconds=20),
-    "retry_exponential_backoff": True,
-    "on_failure_callback": task_failure_alert,
-}
+default_args = dag_default_args(timedelta(seconds=20), retry_exponential_backoff=True)
 
 
 @dag(

@@ -20,16 +20,11 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, dag, get_current_context, task
 
-from trendstream.orchestration.alerts import task_failure_alert
+from trendstream.orchestration.alerts import dag_default_args
 
 SNAPSHOTS = Asset("trendstream://reports/snapshots")
 
-default_args = {
-    "owner": "trendstream",
-    "retries": 2,
-    "retry_delay": timedelta(seconds=30),
-    "on_failure_callback": task_failure_alert,
-}
+default_args = dag_default_args()
 
 
 @dag(

@@ -104,7 +104,7 @@ def test_ingest_and_stream_with_flat_memory(platform, settings, tmp_path, counts
             return []
 
     started = time.monotonic()
-    with MemorySampler({"ingest": ingest_tree, "broker": pid_of(broker_pid)}, interval_s=0.5) as ing:
+    with MemorySampler({"ingest": ingest_tree, "broker": pid_of(broker_pid)}, interval_s=0.1) as ing:
         output, _ = ingest.communicate(timeout=soak_scale(600, 7200))
     ingest_s = time.monotonic() - started
     assert ingest.returncode == 0, output.decode(errors="replace")[-3000:]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +53,14 @@ def task_failure_alert(context: dict[str, Any]) -> None:
         run_id=getattr(ti, "run_id", None),
         try_number=getattr(ti, "try_number", None),
     )
+
+
+def dag_default_args(retry_delay: timedelta = timedelta(seconds=30), **extra: Any) -> dict[str, Any]:
+    """The ``default_args`` every trendstream DAG shares: owner, 2 retries, the alert callback."""
+    return {
+        "owner": "trendstream",
+        "retries": 2,
+        "retry_delay": retry_delay,
+        "on_failure_callback": task_failure_alert,
+        **extra,
+    }
