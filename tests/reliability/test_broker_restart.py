@@ -133,13 +133,13 @@ def test_source_plans_past_a_reset_only_after_saying_so(caplog):
     """What the memory-mode scenario relies on, planner-level: a partition whose end went
     below the checkpoint is reported and continued from its new end (never left behind the
     checkpoint, which would skip every record produced after the reset); a partition the
-    broker does not list keeps its offset (never forgotten, which would re-read from 0)."""
+    broker no longer lists is reported and dropped, so a recreated one is read from 0."""
     start = {"t": {"0": 10, "1": 7, "2": 4}}
     with caplog.at_level(logging.WARNING, logger="trendstream.kafka.spark_source"):
         planned = _reader(False)._check_loss(start, {"t": {"0": 3, "2": 9}})
-    assert planned == {"t": {"0": 3, "1": 7, "2": 9}}
+    assert planned == {"t": {"0": 3, "2": 9}}
     assert "t[0] high watermark 3 < processed 10" in caplog.text
-    assert "t[1] is missing on the broker" in caplog.text
+    assert "t[1] is gone from the broker" in caplog.text
     with pytest.raises(DataLossError, match="high watermark 3 < processed 10"):
         _reader(True)._check_loss(start, {"t": {"0": 3, "1": 7, "2": 9}})
     # under maxOffsetsPerTrigger, the moved-back partition still ends at its new end

@@ -158,7 +158,8 @@ def cap_offsets(start: Offsets, latest: Offsets, max_rows: int) -> Offsets:
             share[tp] += 1
             spare -= 1
     for (t, p), admitted in share.items():
-        end[t][p] = start.get(t, {}).get(p, 0) + admitted
+        if backlog[(t, p)]:  # the others stay at ``latest`` (which may be behind ``start``)
+            end[t][p] = start.get(t, {}).get(p, 0) + admitted
     return end
 
 
@@ -265,26 +266,32 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         return self._highs()
 
     def _check_loss(self, start: Offsets, latest: Offsets) -> Offsets:
-        """Never go backwards; a shrunken partition is data loss (fail, or warn and skip)."""
+        """Offsets gone backwards are data loss, as in the native source (``failOnDataLoss``).
+
+        A high watermark below the processed offset means the topic was recreated or the
+        broker lost its data (a memory-mode restart): fail, or say so and carry on from the
+        new end. A partition gone from the broker is reported and dropped, so when it comes
+        back (a recreated topic) it is read from its start, not from the old offset, which
+        would silently skip every record written to it since.
+        """
         out: Offsets = {}
-        for topic, parts in latest.items():
-            out[topic] = {}
-            for part, high in parts.items():
-                begun = start.get(topic, {}).get(part)
-                if begun is None:  # a partition added since the query started: read it all
-                    out[topic][part] = high
-                    continue
-                if high < begun:
-                    self._data_loss(f"{topic}[{part}] high watermark {high} < processed {begun}")
-                    out[topic][part] = begun
-                else:
-                    out[topic][part] = high
+        for topic in {*latest, *start}:
+            parts, done = latest.get(topic, {}), start.get(topic, {})
+            out[topic] = dict(parts)  # partitions added since the query started: read from 0
+            for part, begun in done.items():
+                high = parts.get(part)
+                if high is None:
+                    self._data_loss(f"{topic}[{part}] is gone from the broker (processed up to "
+                                    f"{begun})", "if it comes back it is read from its start")
+                elif high < begun:
+                    self._data_loss(f"{topic}[{part}] high watermark {high} < processed {begun}: "
+                                    "the topic was recreated or lost its data", f"continuing from {high}")
         return out
 
-    def _data_loss(self, message: str) -> None:
+    def _data_loss(self, message: str, then: str) -> None:
         if self.options.fail_on_data_loss:
-            raise DataLossError(message + " (set failOnDataLoss=false to skip)")
-        log.warning("data loss: %s; skipping", message)
+            raise DataLossError(message + f" (with failOnDataLoss=false: {then})")
+        log.warning("data loss: %s; %s", message, then)
 
     def partitions(self, start: dict, end: dict) -> list[KafkaRange]:
         ranges = []
@@ -343,7 +350,9 @@ def read_range(options: SourceOptions, part: KafkaRange) -> Iterator[Any]:
         consumer.assign([TopicPartition(part.topic, part.partition, part.start)])
         position, idle_since, first = part.start, time.monotonic(), True
         while position < part.end:
-            messages = consumer.consume(CONSUME_CHUNK, 0.5)
+            # consume(n) waits for n messages or the timeout: never ask for more than the
+            # range still holds, or every range's last chunk waits out the full timeout.
+            messages = consumer.consume(min(CONSUME_CHUNK, part.end - position), 0.5)
             if not messages and time.monotonic() - idle_since > READ_IDLE_TIMEOUT_S:
                 raise TimeoutError(f"{part}: stuck at offset {position}")
             for msg in messages:
