@@ -52,7 +52,7 @@ from typing import Any
 import orjson
 
 from trendstream.core.settings import Settings
-from trendstream.platform.sandbox import derive_settings
+from trendstream.platform.sandbox import derive_settings, private_broker
 from trendstream.sources.generator import GeneratorConfig, write_stream
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -863,7 +863,7 @@ def main() -> None:
     os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--conf spark.ui.showConsoleProgress=false pyspark-shell")
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-analytics-")))
-        bootstrap = args.bootstrap or stack.enter_context(_fresh_broker(work))
+        bootstrap = args.bootstrap or stack.enter_context(private_broker(work))
         base = derive_settings(Settings(), state_dir=work / "state", kafka={"bootstrap_servers": bootstrap})
         if not args.skip_quix:
             quix_python()
@@ -901,18 +901,6 @@ def _print_summary(report: dict[str, Any]) -> None:
             print(f"latency {engine:17s} p50 {lat['p50_s']}s p99 {lat['p99_s']}s at "
                   f"{lat['events_per_s']:,.0f} events/s (counts {'ok' if lat['counts']['ok'] else 'WRONG'})")
 
-
-@contextmanager
-def _fresh_broker(work: Path) -> Iterator[str]:
-    from trendstream.platform import services
-    from trendstream.platform.sandbox import sandbox_settings
-
-    settings = sandbox_settings(work / "platform")
-    services.up(settings, services=("broker",))
-    try:
-        yield settings.kafka.bootstrap_servers
-    finally:
-        services.down(settings, services=("broker",))
 
 
 if __name__ == "__main__":

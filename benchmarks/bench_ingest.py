@@ -23,8 +23,7 @@ import platform
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 from confluent_kafka import Producer
@@ -33,8 +32,7 @@ from trendstream.core.settings import Settings
 from trendstream.ingest import default_workers, ingest_files
 from trendstream.kafka.admin import client_config, ensure_topics, topic_offsets
 from trendstream.kafka.producer import PRODUCER_DEFAULTS
-from trendstream.platform import services
-from trendstream.platform.sandbox import sandbox_settings
+from trendstream.platform.sandbox import private_broker
 from trendstream.sources.generator import GeneratorConfig, write_stream
 
 RESULTS_DIR = Path(__file__).parent / "results"
@@ -93,7 +91,7 @@ def main() -> None:
     workers = default_workers() if args.workers is None else args.workers
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        bootstrap = args.bootstrap or stack.enter_context(_fresh_broker(tmp))
+        bootstrap = args.bootstrap or stack.enter_context(private_broker(tmp))
         # Background rate such that chatter + decoys + trends ≈ the wanted post count.
         minutes = 20.0
         config = GeneratorConfig(seed=42, minutes=minutes, rate=args.tweets / (minutes * 60) / 1.22)
@@ -155,16 +153,6 @@ def main() -> None:
           f"load {os.getloadavg()[0]:.1f})")
     print(f"wrote {results}")
 
-
-@contextmanager
-def _fresh_broker(tmp: Path) -> Iterator[str]:
-    """A private memory-mode broker on a free port (the platform's own start/stop code)."""
-    settings = sandbox_settings(tmp / "platform")
-    services.up(settings, services=("broker",))
-    try:
-        yield settings.kafka.bootstrap_servers
-    finally:
-        services.down(settings, services=("broker",))
 
 
 if __name__ == "__main__":

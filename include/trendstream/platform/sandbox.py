@@ -6,6 +6,8 @@ Tests, benchmarks and reliability runs use these so they never touch the user's 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +44,16 @@ def sandbox_settings(
         },
         airflow={"host": "127.0.0.1", "port": free_port()},
     )
+
+
+@contextmanager
+def private_broker(work_dir: Path) -> Iterator[str]:
+    """A throwaway memory-mode broker on a free port (benchmarks); yields its bootstrap."""
+    from trendstream.platform import services
+
+    settings = sandbox_settings(work_dir / "platform")
+    services.up(settings, services=("broker",))
+    try:
+        yield settings.kafka.bootstrap_servers
+    finally:
+        services.down(settings, services=("broker",))
