@@ -82,7 +82,7 @@ def _growth(points: list[tuple[float, float]]) -> float:
 @pytest.mark.timeout(soak_scale(2400, 12 * 3600))
 def test_ingest_and_stream_with_flat_memory(platform, settings, tmp_path, counts):
     config = (GeneratorConfig(seed=41, minutes=35, rate=200) if soaking() else
-              GeneratorConfig(seed=41, minutes=4, rate=4, users=2000, engagements_per_post=28))
+              GeneratorConfig(seed=41, minutes=4, rate=10, users=2000, engagements_per_post=11))
     paths = write_stream(tmp_path / "stream", config)
     events = sum(1 for _ in paths.tweets.open("rb")) + sum(1 for _ in paths.engagements.open("rb"))
     tweets = sum(1 for _ in paths.tweets.open("rb"))

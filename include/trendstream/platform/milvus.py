@@ -30,14 +30,19 @@ def milvus_healthy(settings: Settings, timeout_s: float = 5.0) -> bool:
         return False  # fail fast: the client would otherwise wait its whole timeout
     from pymilvus import MilvusClient
 
-    client = MilvusClient(
-        uri=settings.milvus.uri,
-        token=settings.milvus.token,
-        db_name=settings.milvus.db_name,
-        timeout=timeout_s,
-    )
+    try:
+        client = MilvusClient(
+            uri=settings.milvus.uri,
+            token=settings.milvus.token,
+            db_name=settings.milvus.db_name,
+            timeout=timeout_s,
+        )
+    except Exception:  # noqa: BLE001 - any failure to connect means "not healthy"
+        return False
     try:
         client.list_collections(timeout=timeout_s)
+    except Exception:  # noqa: BLE001 - e.g. UNAVAILABLE "too many pings" while busy
+        return False
     finally:
         client.close()
     return True
