@@ -72,7 +72,9 @@ def _cmd(proc: psutil.Process) -> str:
 
 def _growth(points: list[tuple[float, float]]) -> float:
     """How far (MB) the second half of a run rose above the first half's peak: a process that
-    has found its working set stays below it; one that leaks keeps setting new highs."""
+    has found its working set stays below it; one that leaks keeps setting new highs. The
+    first quarter (JVM start, model load, first batch) is warm-up, not growth."""
+    points = points[len(points) // 4:]
     half = len(points) // 2
     if half < 2:
         return 0.0
