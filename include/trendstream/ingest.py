@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from trendstream.core.schema import DeadLetterReason, InvalidRecord, Tweet, parse_event
+from trendstream.core.recent_ids import RecentIds
 from trendstream.core.settings import Settings
 from trendstream.kafka.admin import ensure_topics
 from trendstream.kafka.dead_letter import dead_letter_record
@@ -107,27 +108,6 @@ class IngestSummary:
         }
 
 
-class _RecentIds:
-    """Membership over the last ``size`` ids: a set plus a FIFO of insertion order."""
-
-    __slots__ = ("size", "_set", "_order")
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._set: set[str] = set()
-        self._order: deque[str] = deque()
-
-    def add(self, value: str) -> bool:
-        """Add ``value``; False if it was already there."""
-        if value in self._set:
-            return False
-        self._set.add(value)
-        self._order.append(value)
-        if len(self._order) > self.size:
-            self._set.discard(self._order.popleft())
-        return True
-
-
 class Ingestor:
     """Validates and produces records; use as a context manager so the end is flushed.
 
@@ -158,8 +138,8 @@ class Ingestor:
         if create_topics:
             ensure_topics(settings, timeout=timeout)
         self._producer = IdempotentProducer(settings)
-        self._seen_tweets = _RecentIds(dedupe_window)
-        self._seen_engagements = _RecentIds(dedupe_window)
+        self._seen_tweets = RecentIds(dedupe_window)
+        self._seen_engagements = RecentIds(dedupe_window)
         self._rejected: Counter[str] = Counter()
         self._accepted = self._tweets = self._engagements = self._bytes = 0
         self._started = time.monotonic()

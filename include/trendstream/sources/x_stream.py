@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from trendstream.core.recent_ids import RecentIds
 from trendstream.core.settings import SourcesSettings
 from trendstream.sources.reconnect import (
     Backoff,
@@ -83,23 +83,6 @@ class RateLimit:
             return None
 
 
-class RecentIds:
-    """Bounded memory of recently seen post ids: reconnects with backfill overlap."""
-
-    def __init__(self, capacity: int = RECENT_IDS) -> None:
-        self.capacity = capacity
-        self._ids: OrderedDict[str, None] = OrderedDict()
-
-    def add(self, post_id: str) -> bool:
-        """True when new; False when seen before."""
-        if post_id in self._ids:
-            return False
-        self._ids[post_id] = None
-        if len(self._ids) > self.capacity:
-            self._ids.popitem(last=False)
-        return True
-
-
 def complete_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """Lines terminated by ``\\n`` (``\\r`` stripped); a cut-off last line is never yielded."""
     buffer = b""
@@ -135,7 +118,7 @@ class XStreamClient(ReconnectingClient):
         super().__init__(clock)
         self.sources = sources
         self.rate_limit: RateLimit | None = None
-        self.seen = RecentIds()
+        self.seen = RecentIds(RECENT_IDS)
         self.params = dict(STREAM_PARAMS)
         if sources.x_backfill_minutes:
             self.params["backfill_minutes"] = str(sources.x_backfill_minutes)
