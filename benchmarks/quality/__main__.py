@@ -1,12 +1,15 @@
 """Quality harness: semantic engine vs hashtag-count baseline vs BERTopic, on generated
 streams with planted trends (with and without hashtags) and flat decoys.
 
-Mode: the detectors run on the generated posts embedded in-process with the configured
-offline model (same ``clean_text``, same model as the stream job), on the same snapshot
-schedule a deployment would use — not through Kafka/Spark/Milvus, which would only add
-transport time to the same vectors. Writes ``quality.json`` and ``quality.png``.
+The detectors run on the generated posts embedded in-process with the configured offline
+model (same ``clean_text``, same model as the stream job), on the same snapshot schedule a
+deployment would use. The method ``pipeline`` (skip it with ``--no-pipeline``) is the same
+semantic engine through the whole platform — ``trendstream ingest`` → ``stream run --available-now`` →
+``trendstream trends --at … --json`` on a private broker + Milvus per seed (see
+``benchmarks/quality/pipeline.py``) — scored on the same ground truth, so the two rows show
+what Kafka/Spark/Milvus change. Writes ``quality.json`` and ``quality.png``.
 
-    .venv/bin/python -m benchmarks.quality --seeds 1 2 3
+    .venv/bin/python -m benchmarks.quality --seeds 1 2 3 [--no-pipeline]
 """
 
 from __future__ import annotations
@@ -17,14 +20,16 @@ import logging
 import os
 import platform
 import sys
+import tempfile
 import time
-from datetime import timedelta
+from contextlib import ExitStack
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # `benchmarks` when run as a script
 
-from trendstream.core.settings import get_settings  # noqa: E402
+from trendstream.core.settings import Settings, TrendSettings, get_settings  # noqa: E402
 from trendstream.trends.engine import baseline_span_seconds  # noqa: E402
 from trendstream.trends.report import iso  # noqa: E402
 
@@ -37,7 +42,13 @@ from benchmarks.quality.scoring import (  # noqa: E402
     score_snapshot,
     summary,
 )
+from benchmarks.quality.pipeline import (  # noqa: E402
+    load_through_platform,
+    pipeline_detector,
+    private_platform,
+)
 from benchmarks.quality.streams import embedded_stream  # noqa: E402
+from trendstream.sources.generator import GeneratorConfig  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -52,40 +63,69 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--interval", type=float, default=5.0, help="minutes between snapshots")
     p.add_argument("--first", type=float, default=15.0, help="minute of the first snapshot")
     p.add_argument("--window", type=float, default=trends.window_minutes, help="window minutes")
-    p.add_argument("--methods", nargs="+", default=list(DETECTORS), choices=list(DETECTORS))
+    p.add_argument("--methods", nargs="+", default=list(DETECTORS), choices=[*DETECTORS, "pipeline"])
     p.add_argument("--out", type=Path, default=RESULTS, help="results directory")
+    p.add_argument("--pipeline", action=argparse.BooleanOptionalAction, default=True,
+                   help="also run the semantic engine through ingest → Spark → Milvus → `trendstream trends` "
+                        "(default; --no-pipeline scores the in-process detectors only)")
     p.add_argument("--quick", action="store_true", help="one seed (a smoke run)")
     args = p.parse_args(argv)
     if args.quick:
         args.seeds = args.seeds[:1]
+    if args.pipeline and "pipeline" not in args.methods:
+        args.methods.append("pipeline")
     return args
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = get_settings()
     config = settings.trends.model_copy(update={"window_minutes": args.window})
-    window = timedelta(minutes=args.window)
-    baseline = timedelta(minutes=config.baseline_minutes)
     per_seed: dict[str, Any] = {}
     scores: dict[str, list[MethodScore]] = {m: [] for m in args.methods}
     summaries: dict[str, list[dict[str, Any]]] = {m: [] for m in args.methods}
     planted = 0
     for seed in args.seeds:
-        stream = embedded_stream(seed, args.minutes, args.rate, settings.model)
-        truth = stream.ground_truth
-        planted += len(truth["trends"])
-        start = _parse(truth["stream"]["start"])
-        end = _parse(truth["stream"]["end"])
-        schedule = []
-        at = start + timedelta(minutes=args.first)
-        while at <= end:
-            schedule.append(at)
-            at += timedelta(minutes=args.interval)
-        members = member_index(truth)
-        starts = {t["trend_id"]: first_chance(_parse(t["start"]), schedule) for t in truth["trends"]}
-        detectors = {m: DETECTORS[m](config) for m in args.methods}
-        seed_scores = {m: MethodScore() for m in args.methods}
-        log: list[dict[str, Any]] = []
+        seed_scores, per_seed[str(seed)] = run_seed(args, seed, settings, config)
+        planted += len(per_seed[str(seed)]["ground_truth"])
+        for m in args.methods:
+            scores[m].append(seed_scores[m])
+            summaries[m].append(per_seed[str(seed)]["methods"][m])
+    overall = {m: pooled(summaries[m], scores[m], planted) for m in args.methods}
+    return {
+        "mode": ("engine on in-process embedded generated posts (same model/cleaning as the stream)"
+                 + ("; `pipeline`: ingest → Spark → Milvus → `trendstream trends` CLI" if args.pipeline else "")),
+        "figures": figures(overall),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "loadavg_at_end": os.getloadavg()},
+        "params": {**{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+                   "trends": config.model_dump()},
+        "overall": overall,
+        "seeds": per_seed,
+    }
+
+
+def run_seed(args: argparse.Namespace, seed: int, settings: Settings,
+             config: TrendSettings) -> tuple[dict[str, MethodScore], dict[str, Any]]:
+    """Every method on one generated stream, snapshot by snapshot in time order."""
+    stream = embedded_stream(seed, args.minutes, args.rate, settings.model)
+    truth = stream.ground_truth
+    schedule = snapshot_times(_parse(truth["stream"]["start"]), _parse(truth["stream"]["end"]), args)
+    members = member_index(truth)
+    starts = {t["trend_id"]: first_chance(_parse(t["start"]), schedule) for t in truth["trends"]}
+    window = timedelta(minutes=args.window)
+    baseline = timedelta(minutes=config.baseline_minutes)
+    seed_scores = {m: MethodScore() for m in args.methods}
+    log: list[dict[str, Any]] = []
+    extra: dict[str, Any] = {}
+    with ExitStack() as stack:
+        detectors = {m: DETECTORS[m](config) for m in args.methods if m in DETECTORS}
+        if "pipeline" in args.methods:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"quality-{seed}-")))
+            platform_settings = stack.enter_context(private_platform(work))
+            extra["pipeline"] = load_through_platform(
+                platform_settings, work, GeneratorConfig(seed=seed, minutes=args.minutes, rate=args.rate))
+            detectors["pipeline"] = pipeline_detector(platform_settings, args.window)
+            extra["pipeline"]["snapshot_seconds"] = detectors["pipeline"].state["splits"]
         for index, at in enumerate(schedule):
             window_start = at - window
             win = stream.posts.between(_ms(window_start), _ms(at))
@@ -100,29 +140,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                for d in found]
             log.append(entry)
             print(f"seed {seed} snapshot {iso(at)}: " + ", ".join(
-                f"{m}={len(entry[m])}" for m in args.methods), flush=True)
-        per_seed[str(seed)] = {
-            "ground_truth": [{k: t[k] for k in ("trend_id", "kind", "hashtag", "start", "end", "size")}
-                             for t in truth["trends"]],
-            "decoys": [d["decoy_id"] for d in truth["decoys"]],
-            "posts": len(stream.posts),
-            "snapshots": log,
-            "methods": {m: summary(seed_scores[m], truth) for m in args.methods},
-        }
-        for m in args.methods:
-            scores[m].append(seed_scores[m])
-            summaries[m].append(per_seed[str(seed)]["methods"][m])
-    overall = {m: pooled(summaries[m], scores[m], planted) for m in args.methods}
-    return {
-        "mode": "engine on in-process embedded generated posts (same model/cleaning as the stream)",
-        "figures": figures(overall),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "loadavg_at_end": os.getloadavg()},
-        "params": {**{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-                   "trends": config.model_dump()},
-        "overall": overall,
-        "seeds": per_seed,
+                f"{m}={len(entry[m])}" for m in detectors), flush=True)
+    return seed_scores, {
+        "ground_truth": [{k: t[k] for k in ("trend_id", "kind", "hashtag", "start", "end", "size")}
+                         for t in truth["trends"]],
+        "decoys": [d["decoy_id"] for d in truth["decoys"]],
+        "posts": len(stream.posts),
+        **extra,
+        "snapshots": log,
+        "methods": {m: summary(seed_scores[m], truth) for m in args.methods},
     }
+
+
+def snapshot_times(start: datetime, end: datetime, args: argparse.Namespace) -> list[datetime]:
+    """``--first`` minutes after the stream starts, then every ``--interval`` minutes."""
+    schedule = []
+    at = start + timedelta(minutes=args.first)
+    while at <= end:
+        schedule.append(at)
+        at += timedelta(minutes=args.interval)
+    return schedule
 
 
 def figures(overall: dict[str, Any]) -> list[dict[str, Any]]:
@@ -135,6 +172,14 @@ def figures(overall: dict[str, Any]) -> list[dict[str, Any]]:
             {"metric": "semantic median delay", "value": sem["median_delay_snapshots"],
              "unit": "snapshots", "goal": "≤ 2",
              "met": sem["median_delay_snapshots"] is not None and sem["median_delay_snapshots"] <= 2}]
+    pipe = overall.get("pipeline")
+    if pipe:
+        rows.append({"metric": "pipeline F1 (ingest → Spark → Milvus → trends CLI)", "value": pipe["f1"],
+                     "unit": "", "baseline": "semantic engine in-process", "baseline_value": sem["f1"],
+                     "goal": "≥ 0.9", "met": pipe["f1"] >= 0.9})
+        rows.append({"metric": "pipeline median delay", "value": pipe["median_delay_snapshots"],
+                     "unit": "snapshots", "goal": "≤ 2",
+                     "met": pipe["median_delay_snapshots"] is not None and pipe["median_delay_snapshots"] <= 2})
     if "hashtag" in overall:
         ours, theirs = sem["recall_by_kind"].get("no_hashtag"), overall["hashtag"]["recall_by_kind"].get("no_hashtag")
         rows.append({"metric": "recall on hashtag-less trends", "value": ours, "unit": "",
@@ -142,11 +187,15 @@ def figures(overall: dict[str, Any]) -> list[dict[str, Any]]:
                      "goal": "> baseline", "met": ours is not None and theirs is not None and ours > theirs})
     if "bertopic" in overall:
         peer = overall["bertopic"]
-        rows.append({"metric": "F1", "value": sem["f1"], "unit": "", "baseline": "BERTopic",
-                     "baseline_value": peer["f1"], "goal": "> BERTopic", "met": sem["f1"] > peer["f1"]})
-        rows.append({"metric": "wall time per snapshot", "value": sem["seconds_per_snapshot"], "unit": "s",
-                     "baseline": "BERTopic", "baseline_value": peer["seconds_per_snapshot"],
-                     "goal": "≤ BERTopic", "met": sem["seconds_per_snapshot"] <= peer["seconds_per_snapshot"]})
+        for name, ours in (("semantic", sem), ("pipeline", pipe)):
+            if not ours:
+                continue
+            rows.append({"metric": f"{name} F1", "value": ours["f1"], "unit": "", "baseline": "BERTopic",
+                         "baseline_value": peer["f1"], "goal": "> BERTopic", "met": ours["f1"] > peer["f1"]})
+            rows.append({"metric": f"{name} wall time per snapshot", "value": ours["seconds_per_snapshot"],
+                         "unit": "s", "baseline": "BERTopic (in-process)",
+                         "baseline_value": peer["seconds_per_snapshot"], "goal": "≤ BERTopic",
+                         "met": ours["seconds_per_snapshot"] <= peer["seconds_per_snapshot"]})
     return rows
 
 
@@ -169,7 +218,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     ax1.set(title="Trend detection quality (pooled seeds)", ylim=(0, 1.05))
     ax2.set_xticks([j + width for j in range(2)], ["with hashtag", "without hashtag"])
     ax2.set(title="Recall by trend kind", ylim=(0, 1.05))
-    ax3.bar(methods, [overall[m]["seconds_per_snapshot"] for m in methods], color=["C0", "C1", "C2"][: len(methods)])
+    ax3.bar(methods, [overall[m]["seconds_per_snapshot"] for m in methods], color=[f"C{i}" for i in range(len(methods))])
     ax3.set(title="Wall time per snapshot (s)", ylabel="seconds")
     ax1.legend()
     fig.tight_layout()
@@ -195,9 +244,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nwrote {args.out / 'quality.json'} and {args.out / 'quality.png'}")
 
 
-def _parse(text: str):
-    from datetime import datetime
-
+def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 

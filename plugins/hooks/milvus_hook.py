@@ -55,7 +55,9 @@ class MilvusHook(BaseHook):
     def get_conn(self):
         from pymilvus import MilvusClient
 
-        return MilvusClient(**self.connection_params())
+        from trendstream.vectorstore.milvus import client_kwargs
+
+        return MilvusClient(**client_kwargs(self.settings().milvus))
 
     def test_connection(self) -> tuple[bool, str]:
         try:

@@ -76,8 +76,13 @@ class MilvusSettings(BaseModel):
     # Writes retry with backoff this long in total before raising MilvusUnavailable.
     retry_timeout_s: float = Field(default=60.0, gt=0)
     rpc_timeout_s: float = Field(default=30.0, gt=0)
-    # Embedded server started by ``platform up``: "lite" (milvus-lite server) or "none".
-    embedded: str = "lite"
+    # gRPC keepalive ping interval. gRPC servers (Milvus Lite's included) allow one ping per
+    # 5 min on an idle channel by default and answer faster ones with GOAWAY "too_many_pings";
+    # pymilvus pings every 10 s. Dead connections are caught by rpc_timeout_s anyway.
+    keepalive_s: float = Field(default=330.0, gt=0)
+    # Server started by ``platform up`` for a loopback URI: "lite" (the milvus-lite server),
+    # "standalone" (the full Milvus 2.3 binary of the ``milvus`` wheel) or "none".
+    embedded: Literal["lite", "standalone", "none"] = "lite"
     port: int = 19530
 
 

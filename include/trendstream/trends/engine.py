@@ -29,6 +29,7 @@ from trendstream.trends.labels import (
     representatives,
     top_hashtags,
 )
+from trendstream.trends.merge import merge_satellites
 from trendstream.trends.posts import Posts
 from trendstream.trends.tracking import TrackingState, advance, match_centroids
 
@@ -109,7 +110,7 @@ def detect_trends(
     timings["score_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    chosen, state, tracked = _select_and_track(clusters, scores, window.dimension, at, config, previous)
+    clusters, chosen, state, tracked = _select_and_track(window.vectors, clusters, scores, at, config, previous)
     timings["track_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -146,15 +147,17 @@ def detect_trends(
 
 
 def _select_and_track(
+    vectors: np.ndarray,
     clusters: Clusters,
     scores: BurstScores,
-    dimension: int,
     at: datetime,
     config: TrendSettings,
     previous: TrackingState | None,
-) -> tuple[list[int], TrackingState, list]:
+) -> tuple[Clusters, list[int], TrackingState, list]:
     """Clusters to report: bursting (score and growth both over their bars), or continuing a
-    tracked trend over the hysteresis bars (``CONTINUE_FACTOR`` of each)."""
+    tracked trend over the hysteresis bars (``CONTINUE_FACTOR`` of each); satellites of a
+    better-ranked reported cluster are folded into it (:mod:`.merge`) before tracking."""
+    dimension = vectors.shape[1]
     score = scores.score
     bursting = (score >= config.min_score) & (scores.growth >= config.min_growth)
     candidates = np.flatnonzero(
@@ -165,18 +168,20 @@ def _select_and_track(
     matches = match_centroids(clusters.centroids[candidates], prior, config.tracking_similarity)
     keep = [i for i, c in enumerate(candidates) if bursting[c] or i in matches]
     keep.sort(key=lambda i: -score[candidates[i]])
-    keep = keep[: config.max_trends]
-    chosen = [int(candidates[i]) for i in keep]
+    chosen = [int(candidates[i]) for i in keep[: config.max_trends]]
+    clusters, chosen = merge_satellites(vectors, clusters, chosen, config.similarity_threshold,
+                                        seed=int(at.timestamp()))
+    centroids = clusters.centroids[chosen] if chosen else np.empty((0, dimension), np.float32)
     sizes = clusters.sizes
     state, tracked = advance(
         previous,
         at,
-        clusters.centroids[chosen] if chosen else np.empty((0, dimension), np.float32),
+        centroids,
         [int(sizes[c]) for c in chosen],
         [float(score[c]) for c in chosen],
-        {row: matches[i] for row, i in enumerate(keep) if i in matches},
+        match_centroids(centroids, prior, config.tracking_similarity),
     )
-    return chosen, state, tracked
+    return clusters, chosen, state, tracked
 
 
 def baseline_span_seconds(baseline: Posts, baseline_start: datetime, window_start: datetime) -> float:

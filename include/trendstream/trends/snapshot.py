@@ -50,6 +50,7 @@ def run_snapshot(
     baseline_posts = load_posts(settings, baseline_start, window_start, client)
     window_tags = counts_from_parquet(settings.analytics_dir, window_start, at)
     baseline_tags = counts_from_parquet(settings.analytics_dir, baseline_start, window_start)
+    load_s = time.perf_counter() - started
     store = StateStore(settings.reports_dir / STATE_FILE)
     detection = detect_trends(
         window_posts,
@@ -61,6 +62,7 @@ def run_snapshot(
         previous=store.before(at),
         hashtag_counts=None if window_tags is None or baseline_tags is None else (window_tags, baseline_tags),
     )
+    detection.stats["load_s"] = round(load_s, 4)  # Milvus + Parquet reads, for the timing split
     store.save(detection.state)
     paths = write_report(detection, settings.reports_dir)
     seconds = time.perf_counter() - started

@@ -76,15 +76,23 @@ def connect(milvus_settings: MilvusSettings) -> MilvusClient:
     client = with_retry(
         milvus_settings,
         f"connect to {milvus_settings.uri}",
-        lambda: MilvusClient(
-            uri=milvus_settings.uri,
-            token=milvus_settings.token,
-            db_name="" if milvus_settings.db_name == "default" else milvus_settings.db_name,
-            timeout=milvus_settings.rpc_timeout_s,
-        ),
+        lambda: MilvusClient(**client_kwargs(milvus_settings)),
     )
     log.info("connected to Milvus at %s (db %s)", milvus_settings.uri, milvus_settings.db_name)
     return client
+
+
+def client_kwargs(milvus_settings: MilvusSettings) -> dict[str, Any]:
+    """``MilvusClient`` arguments for these settings (every client of ours is built from them)."""
+    keepalive_ms = int(milvus_settings.keepalive_s * 1000)
+    return {
+        "uri": milvus_settings.uri,
+        "token": milvus_settings.token,
+        "db_name": "" if milvus_settings.db_name == "default" else milvus_settings.db_name,
+        "timeout": milvus_settings.rpc_timeout_s,
+        "grpc_options": {"grpc.keepalive_time_ms": keepalive_ms,
+                         "grpc.keepalive_permit_without_calls": False},
+    }
 
 
 def is_transient(exc: BaseException) -> bool:
