@@ -54,7 +54,7 @@ class IdempotentProducer:
         config.update(settings.kafka.client_config)  # user settings beat our defaults
         config.update(overrides)
         config["on_delivery"] = self._on_delivery
-        self._producer = Producer(config)
+        self._producer: Producer | None = Producer(config)
         self.produced = 0
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
@@ -73,22 +73,28 @@ class IdempotentProducer:
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         """Queue one record; when the local queue is full, wait for deliveries and retry."""
+        producer = self._open()
         while True:
             try:
-                self._producer.produce(topic, value, key, headers=headers)
+                producer.produce(topic, value, key, headers=headers)
                 break
             except BufferError:
-                self._producer.poll(0.05)
+                producer.poll(0.05)
         self.produced += 1
         if not self.produced & 0x3FF:  # serve delivery callbacks every 1024 records
-            self._producer.poll(0)
+            producer.poll(0)
 
     def poll(self, timeout: float = 0.0) -> int:
-        return self._producer.poll(timeout)
+        return self._open().poll(timeout)
+
+    def _open(self) -> Producer:
+        if self._producer is None:
+            raise RuntimeError("this producer is closed")
+        return self._producer
 
     def flush(self, timeout: float = 30.0) -> DeliveryStats:
         """Wait for every queued record; raise if some stay undelivered or failed."""
-        remaining = self._producer.flush(timeout)
+        remaining = self._open().flush(timeout)
         if remaining:
             raise KafkaUnavailableError(
                 f"{remaining} records still undelivered after {timeout:.0f}s; is the Kafka "
@@ -103,9 +109,15 @@ class IdempotentProducer:
         return self.stats
 
     def discard(self) -> None:
-        """Drop everything still queued (after an error, when waiting is pointless)."""
+        """Drop everything still queued and release the client (after an error, or at close).
+        Released explicitly because the delivery callback makes a reference cycle: a client
+        left to the garbage collector — or kept by a traceback — would go on reconnecting to
+        a dead broker and logging about it for the rest of the process."""
+        if self._producer is None:
+            return
         self._producer.purge()
         self._producer.poll(0)
+        self._producer = None
 
     def close(self, timeout: float = 30.0) -> None:
         """Flush, then drop whatever could not be sent."""
