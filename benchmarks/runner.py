@@ -276,8 +276,9 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in [
     Benchmark("stream", "bench_stream.py", "stream.json", ("broker", "milvus"), ("--quick",)),
     Benchmark("analytics", "bench_analytics.py", "analytics.json", ("broker",),
               ("--quick",), _bootstrap, summarize_analytics),
-    # search starts the Milvus servers it compares itself
-    Benchmark("search", "bench_search.py", "search.json", (), ("--quick",)),
+    # search starts the Milvus servers it compares itself (standalone, then Lite): 6-20 min at
+    # 100k on a loaded 2-core box, most of it Lite's FLAT and HNSW passes
+    Benchmark("search", "bench_search.py", "search.json", (), ("--quick",), timeout_s=3600.0),
     Benchmark("snapshot", "bench_snapshot.py", "snapshot.json", (), ("--quick",)),
     Benchmark("quality", "quality", "quality.json", (), ("--seeds", "1", "--minutes", "30"),
               summarize=summarize_quality),

@@ -78,3 +78,55 @@ def test_credentials_are_generated_once(local) -> None:
     assert credentials(local) == first
     other = credentials(sandbox_settings(local.state_dir.parent / "other"))
     assert other.password != first.password
+
+
+def test_embedded_milvus_kind_is_validated(local) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="'lite', 'standalone' or 'none'"):
+        derive_settings(local, milvus={"embedded": "full"})
+
+
+def test_standalone_milvus_runs_the_launcher_in_its_own_data_dir(local) -> None:
+    from trendstream.platform.milvus import milvus_data_dir
+
+    standalone = derive_settings(local, milvus={"embedded": "standalone"})
+    assert milvus_is_embedded(standalone)
+    (spec,) = services.service_specs(standalone, "milvus")
+    assert spec.argv[1:3] == ["-m", "trendstream.platform.milvus_standalone"]
+    assert spec.argv[spec.argv.index("--port") + 1] == str(local.milvus.port)
+    assert spec.port == local.milvus.port and spec.endpoint == local.milvus.uri
+    data_dirs = {milvus_data_dir(local), milvus_data_dir(standalone)}
+    assert data_dirs == {local.state_dir / "milvus", local.state_dir / "milvus-standalone"}
+    data_dir = spec.argv[spec.argv.index("--data-dir") + 1]
+    assert data_dir == str(local.state_dir / "milvus-standalone")
+
+
+def test_standalone_configs_advertise_loopback_on_distinct_free_ports(tmp_path: Path) -> None:
+    pytest.importorskip("milvus", reason="the `milvus` wheel is not installed")
+    import re
+
+    from milvus import MilvusServerConfig
+
+    from trendstream.platform.milvus_standalone import write_config
+
+    # The lines of the wheel's template that carry a listen port (the rest name services a
+    # standalone with rocksmq and local storage never opens: MinIO, Pulsar, NATS).
+    template = Path(MilvusServerConfig().template_file).read_text().splitlines()
+    port_lines = [i for i, line in enumerate(template) if re.search(r"\{\{ *\w+_port", line)]
+    ports: list[set[int]] = []
+    for name, proxy in (("one", 29991), ("two", 29992)):
+        env = write_config(tmp_path / name, proxy)
+        config = (tmp_path / name / "configs" / "milvus.yaml").read_text()
+        etcd = (tmp_path / name / "configs" / "embedEtcd.yaml").read_text()
+        assert re.search(rf"^\s+port: {proxy}\b", config, re.M)
+        assert set(re.findall(r"^\s+ip: (\S+)", config, re.M)) == {"127.0.0.1"}
+        assert str(tmp_path / name / "data") in config
+        assert env["ETCD_CONFIG_PATH"] == str(tmp_path / name / "configs" / "embedEtcd.yaml")
+        assert "127.0.0.1:" in etcd and "localhost" not in etcd and ":2379" not in etcd
+        lines = config.splitlines()
+        found = {int(re.findall(r"(\d+)", lines[i])[-1]) for i in port_lines}
+        found |= {int(p) for p in re.findall(r":(\d+)", etcd)} | {int(env["METRICS_PORT"])}
+        assert len(found) >= 12  # proxy + 9 internal + etcd client/peer + metrics
+        ports.append(found - {proxy})
+    assert not ports[0] & ports[1], "two instances must never share an internal port"

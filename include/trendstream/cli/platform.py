@@ -36,7 +36,7 @@ def _services_option(default_help: str) -> click.Option:
 
 @click.group("platform")
 def platform() -> None:
-    """Start, stop and inspect the local services (Tansu broker, Milvus Lite, Airflow 3)."""
+    """Start, stop and inspect the local services (Tansu broker, Milvus Lite or standalone, Airflow 3)."""
 
 
 @platform.command("up")

@@ -1,7 +1,15 @@
-"""Milvus: one Milvus Lite server process locally, or any Milvus URI by configuration."""
+"""Milvus: one local server process (Milvus Lite or the full standalone), or any Milvus URI.
+
+``settings.milvus.embedded`` picks the local server for a loopback URI: ``"lite"`` (the
+milvus-lite server), ``"standalone"`` (the full Milvus 2.3 binary of the ``milvus`` wheel:
+real segments, compaction and a native search path) or ``"none"`` (someone else runs it).
+Each kind keeps its own data dir, so switching never opens one dir with two servers.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from urllib.parse import urlparse
 
 from trendstream.core.settings import Settings
@@ -13,9 +21,15 @@ _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 def milvus_is_embedded(settings: Settings) -> bool:
-    """Start our own server only for ``embedded == "lite"`` and a loopback URI."""
+    """Start our own server only for ``embedded`` "lite" or "standalone" and a loopback URI."""
     host = urlparse(settings.milvus.uri).hostname or ""
-    return settings.milvus.embedded == "lite" and host in _LOCAL_HOSTS
+    return settings.milvus.embedded in ("lite", "standalone") and host in _LOCAL_HOSTS
+
+
+def milvus_data_dir(settings: Settings) -> Path:
+    """The local server's data dir: one per kind (their on-disk formats differ)."""
+    name = "milvus-standalone" if settings.milvus.embedded == "standalone" else "milvus"
+    return settings.state_dir / name
 
 
 def milvus_port(settings: Settings) -> int:
@@ -30,13 +44,10 @@ def milvus_healthy(settings: Settings, timeout_s: float = 5.0) -> bool:
         return False  # fail fast: the client would otherwise wait its whole timeout
     from pymilvus import MilvusClient
 
+    from trendstream.vectorstore.milvus import client_kwargs
+
     try:
-        client = MilvusClient(
-            uri=settings.milvus.uri,
-            token=settings.milvus.token,
-            db_name=settings.milvus.db_name,
-            timeout=timeout_s,
-        )
+        client = MilvusClient(**{**client_kwargs(settings.milvus), "timeout": timeout_s})
     except Exception:  # noqa: BLE001 - any failure to connect means "not healthy"
         return False
     try:
@@ -49,23 +60,24 @@ def milvus_healthy(settings: Settings, timeout_s: float = 5.0) -> bool:
 
 
 def milvus_spec(settings: Settings) -> ProcessSpec:
+    """The supervised local server process for ``settings.milvus.embedded``."""
     port = milvus_port(settings)
+    data_dir = str(milvus_data_dir(settings))
+    if settings.milvus.embedded == "standalone":
+        # A launcher that prepares config and ports, then execs the server in its place.
+        argv = [sys.executable, "-m", "trendstream.platform.milvus_standalone",
+                "--data-dir", data_dir, "--port", str(port)]
+    else:
+        argv = [find_program("milvus-lite"), "server", "--host", "127.0.0.1",
+                "--port", str(port), "--data-dir", data_dir]
     return ProcessSpec(
         name=NAME,
-        argv=[
-            find_program("milvus-lite"),
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(settings.state_dir / "milvus"),
-        ],
+        argv=argv,
         endpoint=settings.milvus.uri,
         health=lambda: milvus_healthy(settings),
         run_dir=settings.run_dir,
         log_dir=settings.log_dir,
         port=port,
-        start_timeout_s=60.0,
+        # The first standalone start also unpacks the ~250 MB binary (once per machine).
+        start_timeout_s=120.0 if settings.milvus.embedded == "standalone" else 60.0,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from trendstream.core.settings import Settings
 from trendstream.platform.process import free_port
@@ -27,9 +27,13 @@ def derive_settings(base: Settings, **overrides: Any) -> Settings:
 
 
 def sandbox_settings(
-    state_dir: Path, storage: str = "memory", base: Settings | None = None
+    state_dir: Path,
+    storage: str = "memory",
+    base: Settings | None = None,
+    milvus_server: Literal["lite", "standalone"] = "lite",
 ) -> Settings:
-    """Settings for a private platform under ``state_dir`` with every service on a free port."""
+    """Settings for a private platform under ``state_dir`` with every service on a free port
+    (``milvus_server`` picks the local Milvus kind)."""
     broker_port, milvus_port = free_port(), free_port()
     return derive_settings(
         base or Settings(),
@@ -39,7 +43,7 @@ def sandbox_settings(
         milvus={
             "uri": f"http://127.0.0.1:{milvus_port}",
             "port": milvus_port,
-            "embedded": "lite",
+            "embedded": milvus_server,
             "token": "",
         },
         airflow={"host": "127.0.0.1", "port": free_port()},

@@ -504,7 +504,7 @@ def query_time_range(
 def count(client: MilvusClient, settings: Settings, filter_expr: str = "") -> int:
     """Live rows (deleted and overwritten rows excluded), optionally filtered."""
     ms = settings.milvus
-    result = with_retry(ms, "count", lambda: client.query(
+    result = read_loaded(client, ms, "count", lambda: client.query(
         ms.collection, filter=filter_expr, output_fields=["count(*)"],
         consistency_level=STRONG, timeout=ms.rpc_timeout_s,
     ))
