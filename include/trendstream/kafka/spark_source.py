@@ -77,6 +77,8 @@ def _meta_consumer(config: dict[str, Any], group: str | None = None):
         "enable.auto.commit": False,
         "enable.auto.offset.store": False,
         "auto.offset.reset": "earliest",
+        # An empty partition answers with EOF at once instead of after three idle rounds.
+        "enable.partition.eof": True,
         "fetch.wait.max.ms": 10,
         # Tiny fetches: we only want the watermarks each fetch response carries.
         "max.partition.fetch.bytes": 1,
@@ -88,7 +90,7 @@ def _meta_consumer(config: dict[str, Any], group: str | None = None):
     return Consumer(settings)
 
 
-def fetch_watermarks(config: dict[str, Any], topics: list[str]) -> dict[str, dict[str, tuple[int, int]]]:
+def fetch_watermarks(consumer, topics: list[str]) -> dict[str, dict[str, tuple[int, int]]]:
     """``{topic: {partition: (low, high)}}``, the high one read from a fetch response.
 
     Partitions come from the full topic list: asking the broker about one named topic
@@ -98,35 +100,33 @@ def fetch_watermarks(config: dict[str, Any], topics: list[str]) -> dict[str, dic
     from trendstream.kafka.admin import high_watermarks
 
     out: dict[str, dict[str, tuple[int, int]]] = {t: {} for t in topics}
-    consumer = _meta_consumer(config)
-    try:
-        existing = consumer.list_topics(timeout=WATERMARK_TIMEOUT_S).topics
-        for topic in topics:
-            meta = existing.get(topic)
-            if meta is None or meta.error or not meta.partitions:
-                continue
-            highs = high_watermarks(consumer, topic, sorted(meta.partitions),
-                                    timeout=WATERMARK_TIMEOUT_S)
-            for part, high in highs.items():
-                low, _ = consumer.get_watermark_offsets(TopicPartition(topic, part), cached=True)
-                out[topic][str(part)] = (max(low, 0), high)
-        return out
-    finally:
-        consumer.close()
+    existing = consumer.list_topics(timeout=WATERMARK_TIMEOUT_S).topics
+    for topic in topics:
+        meta = existing.get(topic)
+        if meta is None or meta.error or not meta.partitions:
+            continue
+        highs = high_watermarks(consumer, topic, sorted(meta.partitions), timeout=WATERMARK_TIMEOUT_S)
+        for part, high in highs.items():
+            low, _ = consumer.get_watermark_offsets(TopicPartition(topic, part), cached=True)
+            out[topic][str(part)] = (max(low, 0), high)
+    return out
 
 
-def commit_group_offsets(config: dict[str, Any], group: str, offsets: Offsets) -> None:
-    """Record processed offsets for ``group`` without joining it (visible to lag tooling)."""
+def commit_group_offsets(config: dict[str, Any], group: str, offsets: Offsets, consumer=None) -> None:
+    """Record processed offsets for ``group`` without joining it (visible to lag tooling);
+    through ``consumer`` (whose ``group.id`` must be ``group``) when the caller holds one."""
     from confluent_kafka import TopicPartition
 
     tps = [TopicPartition(t, int(p), int(o)) for t, ps in offsets.items() for p, o in ps.items()]
     if not tps:
         return
-    consumer = _meta_consumer(config, group=group)
+    own = consumer is None
+    consumer = _meta_consumer(config, group=group) if own else consumer
     try:
         consumer.commit(offsets=tps, asynchronous=False)
     finally:
-        consumer.close()
+        if own:
+            consumer.close()
 
 
 def cap_offsets(start: Offsets, latest: Offsets, max_rows: int) -> Offsets:
@@ -219,13 +219,21 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     def __init__(self, options: SourceOptions) -> None:
         self.options = options
         self._target: Offsets | None = None  # set for Trigger.AvailableNow
+        self._latest: Offsets | None = None  # the last high watermarks fetched
+        # Opened on first use in the driver's planner process (executors build their own
+        # reader and only call ``read``), reused for every trigger, closed by ``stop``.
+        self._meta = None
+        self._committer = None
 
     # planning ------------------------------------------------------------------------------
     def _watermarks(self) -> dict[str, dict[str, tuple[int, int]]]:
-        return fetch_watermarks(self.options.config, self.options.topics)
+        if self._meta is None:
+            self._meta = _meta_consumer(self.options.config)
+        return fetch_watermarks(self._meta, self.options.topics)
 
     def _highs(self) -> Offsets:
-        return {t: {p: hl[1] for p, hl in ps.items()} for t, ps in self._watermarks().items()}
+        self._latest = {t: {p: hl[1] for p, hl in ps.items()} for t, ps in self._watermarks().items()}
+        return self._latest
 
     def initialOffset(self) -> dict:
         marks = self._watermarks()
@@ -263,7 +271,8 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         return latest
 
     def reportLatestOffset(self) -> dict | None:
-        return self._highs()
+        """The watermarks ``latestOffset`` fetched for this trigger (no second fetch)."""
+        return self._latest if self._latest is not None else self._highs()
 
     def _check_loss(self, start: Offsets, latest: Offsets) -> Offsets:
         """Offsets gone backwards are data loss, as in the native source (``failOnDataLoss``).
@@ -304,7 +313,15 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
 
     def commit(self, end: dict) -> None:
         if self.options.group:
-            commit_group_offsets(self.options.config, self.options.group, end)
+            if self._committer is None:
+                self._committer = _meta_consumer(self.options.config, group=self.options.group)
+            commit_group_offsets(self.options.config, self.options.group, end, self._committer)
+
+    def stop(self) -> None:
+        for consumer in (self._meta, self._committer):
+            if consumer is not None:
+                consumer.close()
+        self._meta = self._committer = None
 
     # reading (executor side) ----------------------------------------------------------------
     def read(self, partition: KafkaRange) -> Iterator[Any]:

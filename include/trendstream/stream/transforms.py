@@ -8,6 +8,7 @@ Kafka or a model.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Iterable, Sequence
 
 from trendstream.core.schema import (
@@ -20,6 +21,9 @@ from trendstream.core.schema import (
     parse_event,
 )
 from trendstream.encode.text import clean_text
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,4 +140,5 @@ def _valid_events(values: Iterable[bytes | None]) -> Iterable[Tweet | Engagement
 
 
 def _micros(event: Tweet | Engagement) -> int:
-    return int(event.created_at.timestamp() * 1_000_000)
+    """Exact (``timestamp() * 1e6`` in floats can land 1 µs low)."""
+    return (event.created_at - _EPOCH) // _MICROSECOND
