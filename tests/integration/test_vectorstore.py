@@ -198,3 +198,30 @@ def test_outage_raises_within_the_budget_and_recovers(tmp_path) -> None:
         assert count(client, patient) == 100
     finally:
         process.stop(spec)
+
+
+def test_a_baseline_past_the_limit_is_a_uniform_weighted_sample(store) -> None:
+    from datetime import datetime, timezone
+
+    from trendstream.trends.source import load_baseline
+
+    client, cfg = store
+    n = 300
+    vectors = unit_vectors(n, seed=5)
+    upsert_rows(client, cfg, rows_from_tweets(tweets(n), vectors))
+    start = datetime.fromtimestamp(BASE_MS / 1000, timezone.utc)
+    end = datetime.fromtimestamp((BASE_MS + n * 1000) / 1000, timezone.utc)
+
+    def baseline(limit: int):
+        return load_baseline(derive_settings(cfg, trends={"baseline_max_posts": limit}), start, end, client)
+
+    for limit in (0, n):  # no limit, or not past it: every post, unweighted
+        whole, weight = baseline(limit)
+        assert len(whole) == n and weight == 1.0
+    sample, weight = baseline(100)
+    assert len(sample) == 100 and weight == 3.0
+    assert set(sample.ids) <= set(whole.ids)
+    for row, tweet_id in enumerate(sample.ids):
+        np.testing.assert_allclose(sample.vectors[row], vectors[int(tweet_id) - 10_000], atol=1e-6)
+    assert sample.created_ms.min() < BASE_MS + 60_000 and sample.created_ms.max() > BASE_MS + 240_000
+    assert set(baseline(100)[0].ids) == set(sample.ids)  # a re-run snapshot sees the same sample

@@ -148,6 +148,9 @@ class TrendSettings(BaseModel):
     min_growth: float = 3.0
     tracking_similarity: float = 0.75
     max_trends: int = 20
+    # At most this many baseline posts are read with their vectors (a uniform sample, its
+    # counts scaled back up); 0 reads them all. Bounds a snapshot's memory and Milvus reads.
+    baseline_max_posts: int = Field(default=50000, ge=0)
 
 
 class SourcesSettings(BaseModel):

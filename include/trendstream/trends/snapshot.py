@@ -1,6 +1,7 @@
 """One trend snapshot end to end: the single entry point for the DAG and the CLI.
 
-``run_snapshot`` loads the window and its baseline from Milvus (:mod:`.source`), takes
+``run_snapshot`` loads the window and its baseline (sampled past
+``trends.baseline_max_posts``) from Milvus (:mod:`.source`), takes
 hashtag counts from the stream's Parquet windows when present, continues tracking from
 the state saved before this snapshot time, runs the pure engine, then saves the new
 tracking state and writes the JSON + HTML reports.
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from trendstream.core.settings import Settings
 from trendstream.trends.engine import Detection, baseline_span_seconds, detect_trends
-from trendstream.trends.hashtags import counts_from_parquet
+from trendstream.trends.hashtags import count_hashtags, counts_from_parquet
 from trendstream.trends.report import ReportPaths, snapshot_payload, write_report
 from trendstream.trends.tracking import StateStore
 
@@ -37,7 +39,7 @@ def run_snapshot(
     settings: Settings, at: datetime | None = None, window: timedelta | None = None
 ) -> SnapshotResult:
     """Detect, track, label and report the trends of the window ending at ``at`` (default now)."""
-    from trendstream.trends.source import load_posts
+    from trendstream.trends.source import load_baseline, load_posts
     from trendstream.vectorstore.milvus import connect
 
     started = time.perf_counter()
@@ -47,9 +49,13 @@ def run_snapshot(
     baseline_start = window_start - timedelta(minutes=settings.trends.baseline_minutes)
     client = connect(settings.milvus)
     window_posts = load_posts(settings, window_start, at, client)
-    baseline_posts = load_posts(settings, baseline_start, window_start, client)
+    baseline_posts, baseline_weight = load_baseline(settings, baseline_start, window_start, client)
     window_tags = counts_from_parquet(settings.analytics_dir, window_start, at)
     baseline_tags = counts_from_parquet(settings.analytics_dir, baseline_start, window_start)
+    if window_tags is None or baseline_tags is None:  # no stream analytics: count the posts' own
+        window_tags = count_hashtags(window_posts.hashtags)
+        baseline_tags = Counter({tag: n * baseline_weight
+                                 for tag, n in count_hashtags(baseline_posts.hashtags).items()})
     load_s = time.perf_counter() - started
     store = StateStore(settings.reports_dir / STATE_FILE)
     detection = detect_trends(
@@ -60,7 +66,8 @@ def run_snapshot(
         baseline_seconds=baseline_span_seconds(baseline_posts, baseline_start, window_start),
         config=settings.trends,
         previous=store.before(at),
-        hashtag_counts=None if window_tags is None or baseline_tags is None else (window_tags, baseline_tags),
+        baseline_weight=baseline_weight,
+        hashtag_counts=(window_tags, baseline_tags),
     )
     detection.stats["load_s"] = round(load_s, 4)  # Milvus + Parquet reads, for the timing split
     store.save(detection.state)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from trendstream.core.settings import Settings
 from trendstream.trends.posts import Posts, posts_from_rows
 
@@ -22,6 +24,26 @@ def load_posts(settings: Settings, start: datetime, end: datetime, client: Any =
         client, settings, _ms(start), _ms(end), output_fields=FIELDS, include_vectors=True
     )
     return posts_from_rows(rows, settings.model.dimension)
+
+
+def load_baseline(settings: Settings, start: datetime, end: datetime, client: Any = None) -> tuple[Posts, float]:
+    """The baseline posts and the weight their counts stand for: all of them, or — past
+    ``trends.baseline_max_posts`` — a uniform sample of ids (seeded by ``start``, so a re-run
+    snapshot sees the same sample) fetched with vectors, weighted ``total / sampled``."""
+    from trendstream.vectorstore import milvus
+
+    client = client or milvus.connect(settings.milvus)
+    limit = settings.trends.baseline_max_posts
+    if not limit or not client.has_collection(settings.milvus.collection):
+        return load_posts(settings, start, end, client), 1.0
+    if milvus.count(client, settings, milvus.time_range_filter(_ms(start), _ms(end))) <= limit:
+        return load_posts(settings, start, end, client), 1.0
+    ids = [str(row["id"]) for row in milvus.query_time_range(client, settings, _ms(start), _ms(end),
+                                                              output_fields=("id",))]
+    picked = np.sort(np.random.default_rng(_ms(start)).choice(len(ids), limit, replace=False))
+    rows = milvus.get_by_ids(client, settings, [ids[i] for i in picked],
+                             output_fields=(*FIELDS, milvus.VECTOR_FIELD))
+    return posts_from_rows(rows, settings.model.dimension), len(ids) / max(1, len(rows))
 
 
 def _ms(value: datetime) -> int:

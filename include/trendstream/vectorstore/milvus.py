@@ -487,7 +487,7 @@ def query_time_range(
     """Every row with ``start_ms <= created_at < end_ms`` (paged, so 100k+ rows work).
     With ``include_vectors`` each row carries ``embedding`` as a float32 numpy array."""
     fields = list(dict.fromkeys([*output_fields, *([VECTOR_FIELD] if include_vectors else [])]))
-    expr = f"created_at >= {int(start_ms)} and created_at < {int(end_ms)}"
+    expr = time_range_filter(start_ms, end_ms)
     rows: list[dict[str, Any]] = []
     for page in iter_query(client, settings, expr, fields):
         if include_vectors:
@@ -499,6 +499,11 @@ def query_time_range(
         settings.milvus.collection, start_ms, end_ms,
     )
     return rows
+
+
+def time_range_filter(start_ms: int, end_ms: int) -> str:
+    """The filter expression for ``start_ms <= created_at < end_ms``."""
+    return f"created_at >= {int(start_ms)} and created_at < {int(end_ms)}"
 
 
 def count(client: MilvusClient, settings: Settings, filter_expr: str = "") -> int:
