@@ -48,6 +48,15 @@ def test_every_service_binds_loopback(local) -> None:
     assert api.argv[api.argv.index("--host") + 1] == "127.0.0.1"
 
 
+def test_the_broker_listens_where_the_clients_will_connect(local) -> None:
+    moved = derive_settings(local, kafka={"bootstrap_servers": "localhost:29092"}, broker={"port": 19092})
+    spec = services.service_specs(moved, "broker")[0]
+    assert spec.port == 29092 and "tcp://127.0.0.1:29092" in spec.argv
+    for bootstrap in ("kafka.internal:9092", "127.0.0.1:9092,127.0.0.1:9093"):
+        other = derive_settings(local, kafka={"bootstrap_servers": bootstrap}, broker={"port": 19111})
+        assert services.service_specs(other, "broker")[0].port == 19111
+
+
 def test_milvus_is_started_only_for_a_local_lite_uri(local) -> None:
     assert milvus_is_embedded(local)
     remote = derive_settings(local, milvus={"uri": "http://milvus.internal:19530"})

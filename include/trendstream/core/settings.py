@@ -56,6 +56,7 @@ class BrokerSettings(BaseModel):
     """The embedded Kafka-protocol broker (Tansu) started by ``platform up``."""
 
     enabled: bool = True
+    # Used only when kafka.bootstrap_servers names no single loopback broker (its port wins).
     port: int = 19092
     # "memory" loses data on restart; "s3" keeps it in a local disk-backed S3 (s3rver).
     storage: str = "memory"
@@ -83,6 +84,7 @@ class MilvusSettings(BaseModel):
     # Server started by ``platform up`` for a loopback URI: "lite" (the milvus-lite server),
     # "standalone" (the full Milvus 2.3 binary of the ``milvus`` wheel) or "none".
     embedded: Literal["lite", "standalone", "none"] = "lite"
+    # Used only when the URI names no port (the URI's port wins).
     port: int = 19530
 
 

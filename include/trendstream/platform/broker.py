@@ -21,8 +21,19 @@ def tansu_binary() -> Path:
     return path
 
 
+def broker_port(settings: Settings) -> int:
+    """The port the local broker binds: the bootstrap address's when it names one loopback
+    broker (so clients and broker always agree, as for Milvus and its URI), else ``broker.port``."""
+    servers = [s.strip() for s in settings.kafka.bootstrap_servers.split(",") if s.strip()]
+    if len(servers) == 1:
+        host, _, port = servers[0].rpartition(":")
+        if host in ("127.0.0.1", "localhost") and port.isdigit():
+            return int(port)
+    return settings.broker.port
+
+
 def broker_url(settings: Settings) -> str:
-    return f"tcp://127.0.0.1:{settings.broker.port}"
+    return f"tcp://127.0.0.1:{broker_port(settings)}"
 
 
 def storage_engine(settings: Settings) -> str:
@@ -51,7 +62,8 @@ def kafka_healthy(bootstrap_servers: str, timeout_s: float = 5.0) -> bool:
 def broker_spec(settings: Settings) -> ProcessSpec:
     url = broker_url(settings)
     env = s3_client_env(settings) if settings.broker.storage == "s3" else {}
-    bootstrap = f"127.0.0.1:{settings.broker.port}"
+    port = broker_port(settings)
+    bootstrap = f"127.0.0.1:{port}"
     return ProcessSpec(
         name=NAME,
         argv=[
@@ -69,6 +81,6 @@ def broker_spec(settings: Settings) -> ProcessSpec:
         run_dir=settings.run_dir,
         log_dir=settings.log_dir,
         env=env,
-        port=settings.broker.port,
+        port=port,
         start_timeout_s=30.0,
     )
