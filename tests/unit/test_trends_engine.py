@@ -79,3 +79,24 @@ def test_baseline_span_is_the_history_actually_covered():
     span = baseline_span_seconds(recent, start - timedelta(hours=2), start)
     assert 19 * 60 < span <= 20 * 60
     assert baseline_span_seconds(empty_posts(8), start - timedelta(hours=2), start) == 7200
+
+
+def test_a_sampled_baseline_weights_its_hashtag_counts_too():
+    rng = np.random.default_rng(4)
+    centres: dict[str, np.ndarray] = {}
+    start = AT - WINDOW
+    strike = Topic("strike", 60, hashtag="metrostrike")
+    baseline = synthetic_posts(rng, start_ms=_ms(start - BASELINE), end_ms=_ms(start), background=600,
+                               topics=[Topic("strike", 12, hashtag="metrostrike")], centres=centres,
+                               dimension=64, id_prefix="b-")
+    window = synthetic_posts(rng, start_ms=_ms(start), end_ms=_ms(AT), background=300, topics=[strike],
+                             centres=centres, dimension=64, id_prefix="w-")
+
+    def expected(weight: float) -> float:
+        found = detect_trends(window, baseline, at=AT, window_start=start,
+                              baseline_seconds=BASELINE.total_seconds(), config=TrendSettings(),
+                              baseline_weight=weight)
+        (tag,) = [h for h in found.hashtag_trends if h.hashtag == "metrostrike"]
+        return tag.expected
+
+    assert expected(2.0) > 1.8 * expected(1.0)

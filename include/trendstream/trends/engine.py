@@ -85,8 +85,9 @@ def detect_trends(
 ) -> Detection:
     """Trends of ``window`` (posts in ``[window_start, at)``) against ``baseline``.
 
-    ``baseline_weight`` scales baseline counts when ``baseline`` is a sample;
-    ``hashtag_counts`` (window, baseline) overrides counting the posts' own hashtags.
+    ``baseline_weight`` scales baseline counts (neighbourhoods and hashtags) when ``baseline``
+    is a sample; ``hashtag_counts`` (window, baseline) overrides counting the posts' own
+    hashtags (and is taken as complete: it is not weighted).
     """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -119,7 +120,8 @@ def detect_trends(
 
     clock = time.perf_counter()
     window_tags, baseline_tags = hashtag_counts or (
-        count_hashtags(window.hashtags), count_hashtags(baseline.hashtags)
+        count_hashtags(window.hashtags),
+        Counter({tag: n * baseline_weight for tag, n in count_hashtags(baseline.hashtags).items()}),
     )
     hashtag_trends = with_tweet_ids(
         hashtag_bursts(

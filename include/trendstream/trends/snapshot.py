@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from trendstream.core.settings import Settings
 from trendstream.trends.engine import Detection, baseline_span_seconds, detect_trends
-from trendstream.trends.hashtags import count_hashtags, counts_from_parquet
+from trendstream.trends.hashtags import counts_from_parquet
 from trendstream.trends.report import ReportPaths, snapshot_payload, write_report
 from trendstream.trends.tracking import StateStore
 
@@ -52,10 +51,6 @@ def run_snapshot(
     baseline_posts, baseline_weight = load_baseline(settings, baseline_start, window_start, client)
     window_tags = counts_from_parquet(settings.analytics_dir, window_start, at)
     baseline_tags = counts_from_parquet(settings.analytics_dir, baseline_start, window_start)
-    if window_tags is None or baseline_tags is None:  # no stream analytics: count the posts' own
-        window_tags = count_hashtags(window_posts.hashtags)
-        baseline_tags = Counter({tag: n * baseline_weight
-                                 for tag, n in count_hashtags(baseline_posts.hashtags).items()})
     load_s = time.perf_counter() - started
     store = StateStore(settings.reports_dir / STATE_FILE)
     detection = detect_trends(
@@ -67,7 +62,7 @@ def run_snapshot(
         config=settings.trends,
         previous=store.before(at),
         baseline_weight=baseline_weight,
-        hashtag_counts=(window_tags, baseline_tags),
+        hashtag_counts=None if window_tags is None or baseline_tags is None else (window_tags, baseline_tags),
     )
     detection.stats["load_s"] = round(load_s, 4)  # Milvus + Parquet reads, for the timing split
     store.save(detection.state)

@@ -34,9 +34,8 @@ def load_baseline(settings: Settings, start: datetime, end: datetime, client: An
 
     client = client or milvus.connect(settings.milvus)
     limit = settings.trends.baseline_max_posts
-    if not limit or not client.has_collection(settings.milvus.collection):
-        return load_posts(settings, start, end, client), 1.0
-    if milvus.count(client, settings, milvus.time_range_filter(_ms(start), _ms(end))) <= limit:
+    if not (limit and client.has_collection(settings.milvus.collection)
+            and milvus.count(client, settings, milvus.time_range_filter(_ms(start), _ms(end))) > limit):
         return load_posts(settings, start, end, client), 1.0
     ids = [str(row["id"]) for row in milvus.query_time_range(client, settings, _ms(start), _ms(end),
                                                               output_fields=("id",))]
