@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3.11}"
 VENV="${TRENDSTREAM_VENV:-.venv}"
 STAMP="$VENV/.trendstream-installed"
-want="$(cat pyproject.toml requirements.lock package-lock.json scripts/setup.sh | sha256sum | cut -d' ' -f1)"
+want="$(cat pyproject.toml requirements.lock jvm/pom.xml jvm/*/pom.xml scripts/setup.sh | sha256sum | cut -d' ' -f1)"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
   echo "setup: $VENV is up to date"
   exit 0
@@ -20,10 +20,14 @@ start=$(date +%s)
 "$VENV/bin/python" -m pip install -q -c requirements.lock -e ".[dev]" 2>&1 | grep -v "is ignored" || true
 "$VENV/bin/python" -c "import trendstream, pyspark, pymilvus, confluent_kafka, airflow, sentence_transformers" \
   || { echo "setup: install is incomplete" >&2; exit 1; }
-# s3rver backs the broker's durable (S3) storage mode; node + npm are on this machine kind.
-if command -v npm >/dev/null && [[ ! -x node_modules/.bin/s3rver ]]; then
-  npm ci --silent --no-audit --no-fund >/dev/null 2>&1 \
-    || echo "setup: warning: s3rver not installed; durable broker mode unavailable" >&2
+# Apache Kafka (the local broker and its tools) and Spark's Kafka connector, from Maven Central.
+command -v mvn >/dev/null || { echo "setup: the JVM parts need Maven (apt-get install -y maven)" >&2; exit 1; }
+mvn -q -B -f jvm/pom.xml dependency:copy-dependencies \
+  || { echo "setup: mvn could not resolve jvm/pom.xml from Maven Central" >&2; exit 1; }
+# kcat: a Kafka client we did not write, for the integration tests (best effort: needs root).
+if ! command -v kcat >/dev/null && command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
+  (apt-get install -y -qq kcat >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq kcat >/dev/null 2>&1; }) \
+    || echo "setup: warning: kcat not installed; the kcat test will say so and skip" >&2
 fi
 echo "$want" > "$STAMP"
 echo "setup: done in $(( $(date +%s) - start ))s"

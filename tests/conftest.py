@@ -1,13 +1,13 @@
 """Shared fixtures: real local services on free ports, and per-test isolated settings.
 
-- ``platform`` (session): a Tansu broker (memory storage) and a Milvus Lite server in a temp
+- ``platform`` (session): an Apache Kafka broker (KRaft, one node) and a Milvus Lite server in a temp
   state dir, on free ports; yields their ``Settings``; stopped at session end.
 - ``settings`` (function): the platform's settings with unique topics, consumer group, Milvus
   collection and state dir per test, exported as ``TRENDSTREAM_*`` env vars so
   ``get_settings()`` and child processes (spark-submit, the CLI) see exactly the same values.
 - ``airflow_platform`` (session, slow): the same platform plus Airflow 3.
 - ``private_platform`` (function): a factory for a throw-away platform of the test's own
-  (e.g. ``private_platform(storage="s3")`` to restart a durable broker); its settings are
+  (e.g. to kill and restart its broker); its settings are
   exported like ``settings``; the test starts what it needs with ``services.up``; everything
   is stopped at the end.
 """
@@ -127,8 +127,8 @@ def private_platform(
 ) -> Iterator[Callable[..., Settings]]:
     created: list[Settings] = []
 
-    def make(storage: str = "memory") -> Settings:
-        own = sandbox_settings(tmp_path / f"platform-{len(created)}", storage=storage)
+    def make() -> Settings:
+        own = sandbox_settings(tmp_path / f"platform-{len(created)}")
         created.append(own)
         _export(own, monkeypatch)
         return own

@@ -112,7 +112,7 @@ def test_launch_adopts_a_running_job_and_never_starts_two(tmp_path: Path, monkey
     settings = Settings(state_dir=tmp_path)
     # The real job spec with a stand-in program: same PID file, lock and identity check.
     sleeper = [sys.executable, "-c", "import time; time.sleep(60)", "stream_job.py"]
-    monkeypatch.setattr(local_job, "job_argv", lambda args=(): sleeper)
+    monkeypatch.setattr(local_job, "job_argv", lambda settings, args=(): sleeper)
     first = local_job.launch_local_job(settings)
     try:
         assert local_job.launch_local_job(settings) == first  # adopted, not a second copy
@@ -268,7 +268,7 @@ def test_kubernetes_mode_submits_the_charts_application_and_a_replay_as_env(monk
 def sleeper_job(tmp_path: Path, monkeypatch) -> Settings:
     """The real launch/stop/lock path with ``sleep`` standing in for spark-submit."""
     sleeper = [sys.executable, "-c", "import time; time.sleep(120)", "stream_job.py"]
-    monkeypatch.setattr(local_job, "job_argv", lambda args=(): [*sleeper, *args])
+    monkeypatch.setattr(local_job, "job_argv", lambda settings, args=(): [*sleeper, *args])
     settings = Settings(state_dir=tmp_path)
     yield settings
     local_job.stop_local_job(settings, timeout_s=5)

@@ -26,22 +26,31 @@ def test_parse_services_orders_and_validates() -> None:
         services.parse_services("kafka")
 
 
-def test_durable_broker_starts_s3_first(local) -> None:
-    memory = [s.name for s in services.service_specs(local, "broker")]
-    durable = derive_settings(local, broker={"storage": "s3"})
-    specs = services.service_specs(durable, "broker")
-    assert memory == ["broker"]
-    assert [s.name for s in specs] == ["s3", "broker"]
-    assert "s3://tansu/" in specs[1].argv
-    assert specs[1].env["AWS_ENDPOINT"] == f"http://127.0.0.1:{durable.broker.s3_port}"
+def test_broker_is_one_kraft_node_on_loopback(local) -> None:
+    from trendstream.platform.broker import server_properties
+
+    spec = services.service_specs(local, "broker")[0]
+    assert spec.argv[-2:] == ["kafka.Kafka", str(local.run_dir / "kafka" / "server.properties")]
+    assert any(a.startswith("-Xmx512m") for a in spec.argv)
+    props = server_properties(local, controller_port=45678)
+    port = local.broker.port
+    assert props["process.roles"] == "broker,controller"
+    assert props["listeners"] == (f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:45678")
+    assert props["controller.quorum.voters"] == "1@127.0.0.1:45678"
+    assert props["log.dirs"] == str(local.state_dir / "kafka")  # durable, under the state dir
+    assert props["auto.create.topics.enable"] == "false"
+    assert props["offsets.topic.replication.factor"] == "1"
 
 
 def test_every_service_binds_loopback(local) -> None:
+    from trendstream.platform.broker import server_properties
+
     for spec in services.all_specs(local):
         joined = " ".join(spec.argv)
         assert "0.0.0.0" not in joined
-    broker = services.service_specs(local, "broker")[0]
-    assert f"tcp://127.0.0.1:{local.broker.port}" in broker.argv
+    props = server_properties(local, controller_port=1234)
+    for listener in props["listeners"].split(","):
+        assert "//127.0.0.1:" in listener
     milvus = services.service_specs(local, "milvus")[0]
     assert milvus.argv[milvus.argv.index("--host") + 1] == "127.0.0.1"
     api = airflow_specs(local)[0]
@@ -49,9 +58,12 @@ def test_every_service_binds_loopback(local) -> None:
 
 
 def test_the_broker_listens_where_the_clients_will_connect(local) -> None:
+    from trendstream.platform.broker import server_properties
+
     moved = derive_settings(local, kafka={"bootstrap_servers": "localhost:29092"}, broker={"port": 19092})
     spec = services.service_specs(moved, "broker")[0]
-    assert spec.port == 29092 and "tcp://127.0.0.1:29092" in spec.argv
+    assert spec.port == 29092
+    assert server_properties(moved, 1)["advertised.listeners"] == "PLAINTEXT://127.0.0.1:29092"
     for bootstrap in ("kafka.internal:9092", "127.0.0.1:9092,127.0.0.1:9093"):
         other = derive_settings(local, kafka={"bootstrap_servers": bootstrap}, broker={"port": 19111})
         assert services.service_specs(other, "broker")[0].port == 19111

@@ -33,7 +33,7 @@ def _custom(tmp_path: Path) -> Settings:
             "bootstrap_servers": "127.0.0.1:1234",
             "client_config": {"security.protocol": "plaintext"},
         },
-        broker={"storage": "s3", "port": 1234},
+        broker={"heap_mb": 768, "port": 1234},
         milvus={
             "uri": "http://milvus.example:19530",
             "index_params": {"M": 8, "efConstruction": 64},

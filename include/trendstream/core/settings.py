@@ -43,8 +43,7 @@ class KafkaSettings(BaseModel):
     replication_factor: int = Field(default=1, ge=1)
     consumer_group: str = "trendstream-stream"
     session_timeout_ms: int = 6000
-    # Explicit topic retention, so describe-configs always shows it (Tansu accepts but does not
-    # enforce retention; other brokers do). -1 bytes means "no size limit".
+    # Explicit topic retention, so describe-configs always shows it. -1 bytes: no size limit.
     retention_ms: int = 7 * 24 * 3600 * 1000
     retention_bytes: int = -1
     dead_letter_retention_ms: int = 30 * 24 * 3600 * 1000
@@ -53,14 +52,17 @@ class KafkaSettings(BaseModel):
 
 
 class BrokerSettings(BaseModel):
-    """The embedded Kafka-protocol broker (Tansu) started by ``platform up``."""
+    """The local Apache Kafka broker (single-node KRaft) started by ``platform up``."""
 
     enabled: bool = True
     # Used only when kafka.bootstrap_servers names no single loopback broker (its port wins).
     port: int = 19092
-    # "memory" loses data on restart; "s3" keeps it in a local disk-backed S3 (s3rver).
-    storage: str = "memory"
-    s3_port: int = 19000
+    # The KRaft controller listener (loopback); 0 picks a free port at each start.
+    controller_port: int = Field(default=0, ge=0)
+    # JVM heap of the broker; 512 MB carries the local platform and the 1M-event soak.
+    heap_mb: int = Field(default=512, ge=128)
+    # A JDK/JRE 17+ home; empty means $JAVA_HOME, then `java` on PATH.
+    java_home: str = ""
 
 
 class MilvusSettings(BaseModel):
@@ -107,7 +109,6 @@ class StreamSettings(BaseModel):
     trigger_seconds: float = 2.0
     starting_offsets: str = "earliest"
     fail_on_data_loss: bool = False
-    kafka_format: str = "trendstream-kafka"  # or "kafka" where the native connector exists
     shuffle_partitions: int = 4
     window_seconds: int = 5
     watermark_seconds: int = 10
@@ -235,6 +236,9 @@ class Settings(BaseSettings):
     sources: SourcesSettings = Field(default_factory=SourcesSettings)
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
     max_record_bytes: int = 64 * 1024
+    # Jars resolved by `mvn -f jvm/pom.xml dependency:copy-dependencies` (kafka/, spark/);
+    # unset means ``<checkout>/jvm/lib``. The image sets it to where it baked them.
+    jvm_lib_dir: Path | None = None
 
     @field_validator("state_dir")
     @classmethod
@@ -274,6 +278,19 @@ class Settings(BaseSettings):
         return self.state_dir / "reports"
 
     @property
+    def kafka_data_dir(self) -> Path:
+        return self.state_dir / "kafka"
+
+    @property
+    def jvm_lib(self) -> Path:
+        """Where the Maven-resolved jars live (``kafka/`` for the broker, ``spark/`` for Spark)."""
+        if self.jvm_lib_dir is not None:
+            return self.jvm_lib_dir.expanduser().resolve()
+        import trendstream
+
+        return Path(trendstream.__file__).resolve().parents[2] / "jvm" / "lib"
+
+    @property
     def heartbeat_file(self) -> Path:
         return self.run_dir / "stream-heartbeat.json"
 
@@ -289,6 +306,8 @@ def flatten_env(values: dict[str, Any], prefix: str = ENV_PREFIX) -> dict[str, s
     out: dict[str, str] = {}
     for key, value in values.items():
         name = f"{prefix}{key.upper()}"
+        if value is None:  # unset stays unset (the default applies in the child too)
+            continue
         if isinstance(value, dict) and key in Settings.model_fields:
             out.update(flatten_env(value, name + "__"))
         elif isinstance(value, (dict, list)):

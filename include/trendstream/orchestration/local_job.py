@@ -35,12 +35,17 @@ JOB_NAME = "stream-job"
 JOB_SCRIPT = Path("spark_jobs") / "stream_job.py"
 
 
-def job_argv(args: Sequence[str] = ()) -> list[str]:
-    """``spark-submit spark_jobs/stream_job.py ARGS`` with this interpreter for the Python side."""
+def job_argv(settings: Settings, args: Sequence[str] = ()) -> list[str]:
+    """``spark-submit --jars <Kafka connector> spark_jobs/stream_job.py ARGS`` with this
+    interpreter for the Python side."""
+    from trendstream.stream.job import spark_kafka_jars
+
     return [
         find_program("spark-submit"),
         "--name",
         "trendstream-stream",
+        "--jars",
+        ",".join(str(j) for j in spark_kafka_jars(settings)),
         "--conf",
         f"spark.pyspark.python={sys.executable}",
         "--conf",
@@ -54,7 +59,7 @@ def job_spec(settings: Settings, args: Sequence[str] = (), env: dict[str, str] |
     """The job as a supervised process: PID file under ``run_dir``, log under ``log_dir``."""
     return ProcessSpec(
         name=JOB_NAME,
-        argv=job_argv(args),
+        argv=job_argv(settings, args),
         endpoint=str(settings.heartbeat_file),
         health=lambda: read_heartbeat(settings.heartbeat_file) is not None,
         run_dir=settings.run_dir,

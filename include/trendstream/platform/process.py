@@ -43,6 +43,8 @@ class ProcessSpec:
     cwd: Path | None = None
     port: int | None = None
     start_timeout_s: float = 30.0
+    # Runs just before the process is spawned (write config, format storage).
+    prepare: Callable[[], None] | None = None
 
     @property
     def pid_file(self) -> Path:
@@ -214,6 +216,8 @@ def start(spec: ProcessSpec, wait: bool = True) -> ProcessStatus:
         )
     spec.run_dir.mkdir(parents=True, exist_ok=True)
     spec.log_dir.mkdir(parents=True, exist_ok=True)
+    if spec.prepare is not None:
+        spec.prepare()
     with spec.log_file.open("ab") as log_handle:
         log_handle.write(
             f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} start: {' '.join(spec.argv)}\n".encode()

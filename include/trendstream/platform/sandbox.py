@@ -28,7 +28,6 @@ def derive_settings(base: Settings, **overrides: Any) -> Settings:
 
 def sandbox_settings(
     state_dir: Path,
-    storage: str = "memory",
     base: Settings | None = None,
     milvus_server: Literal["lite", "standalone"] = "lite",
 ) -> Settings:
@@ -39,7 +38,7 @@ def sandbox_settings(
         base or Settings(),
         state_dir=state_dir,
         kafka={"bootstrap_servers": f"127.0.0.1:{broker_port}"},
-        broker={"enabled": True, "port": broker_port, "storage": storage, "s3_port": free_port()},
+        broker={"enabled": True, "port": broker_port},
         milvus={
             "uri": f"http://127.0.0.1:{milvus_port}",
             "port": milvus_port,
@@ -52,7 +51,7 @@ def sandbox_settings(
 
 @contextmanager
 def private_broker(work_dir: Path) -> Iterator[str]:
-    """A throwaway memory-mode broker on a free port (benchmarks); yields its bootstrap."""
+    """A throwaway broker on a free port in ``work_dir`` (benchmarks); yields its bootstrap."""
     from trendstream.platform import services
 
     settings = sandbox_settings(work_dir / "platform")

@@ -12,7 +12,6 @@ from trendstream.platform import process
 from trendstream.platform.broker import broker_spec, kafka_healthy
 from trendstream.platform.milvus import milvus_healthy, milvus_is_embedded, milvus_spec
 from trendstream.platform.process import PlatformError, ProcessSpec, ProcessStatus
-from trendstream.platform.s3 import s3_spec
 
 SERVICES: tuple[str, ...] = ("broker", "milvus", "airflow")
 
@@ -36,10 +35,7 @@ def parse_services(names: str | Iterable[str] | None) -> tuple[str, ...]:
 def service_specs(settings: Settings, service: str) -> list[ProcessSpec]:
     """The processes behind one service, in start order (empty when it is external)."""
     if service == "broker":
-        if not settings.broker.enabled:
-            return []
-        head = [s3_spec(settings)] if settings.broker.storage == "s3" else []
-        return [*head, broker_spec(settings)]
+        return [broker_spec(settings)] if settings.broker.enabled else []
     if service == "milvus":
         return [milvus_spec(settings)] if milvus_is_embedded(settings) else []
     if service == "airflow":
@@ -51,11 +47,6 @@ def service_specs(settings: Settings, service: str) -> list[ProcessSpec]:
 
 def all_specs(settings: Settings, services: Sequence[str] = SERVICES) -> list[ProcessSpec]:
     return [spec for name in services for spec in service_specs(settings, name)]
-
-
-def _start_groups(name: str, specs: list[ProcessSpec]) -> list[list[ProcessSpec]]:
-    """Processes that start together; the broker's S3 store must be up before the broker."""
-    return [[spec] for spec in specs] if name == "broker" else [specs]
 
 
 def up(
@@ -71,13 +62,13 @@ def up(
 
             note("airflow: preparing the metadata database")
             prepare_airflow(settings)
-        for group in _start_groups(name, service_specs(settings, name)):
-            for spec in group:
-                note(f"{spec.name}: starting")
-                process.start(spec, wait=False)
-            for spec in group:
-                note(f"{spec.name}: waiting until healthy")
-                process.ensure_healthy(spec)
+        specs = service_specs(settings, name)  # a service's processes start together
+        for spec in specs:
+            note(f"{spec.name}: starting")
+            process.start(spec, wait=False)
+        for spec in specs:
+            note(f"{spec.name}: waiting until healthy")
+            process.ensure_healthy(spec)
         _record_expected(settings, add=[name])
     return status(settings, services)
 
@@ -86,8 +77,7 @@ def down(settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
     """Stop the services in reverse start order; returns the names of stopped processes."""
     stopped: list[str] = []
     for name in reversed(services):
-        for group in reversed(_start_groups(name, service_specs(settings, name))):
-            stopped += process.stop_all(group)
+        stopped += process.stop_all(service_specs(settings, name))
     _record_expected(settings, remove=services)
     return stopped
 

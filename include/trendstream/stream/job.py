@@ -53,6 +53,15 @@ def include_dir() -> Path:
     return Path(trendstream.__file__).resolve().parents[1]
 
 
+def spark_kafka_jars(settings) -> list[Path]:
+    """The connector jars under ``<jvm_lib>/spark`` (spark-sql-kafka and what pyspark lacks)."""
+    jars = sorted((settings.jvm_lib / "spark").glob("*.jar"))
+    if not any(j.name.startswith("spark-sql-kafka-0-10_") for j in jars):
+        raise FileNotFoundError(f"Spark's Kafka connector is missing in {settings.jvm_lib}/spark; "
+                                "run scripts/setup.sh (mvn -f jvm/pom.xml dependency:copy-dependencies)")
+    return jars
+
+
 def spark_session(settings, app_name: str = "trendstream-stream"):
     """The one SparkSession factory: local master unless spark-submit chose one, UI off,
     UTC session time, and PYTHONPATH/PYSPARK_PYTHON set before the JVM starts so the
@@ -76,6 +85,8 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
         .config("spark.python.authenticate.socketTimeout", "120s")
         .config("spark.sql.streaming.stateStore.providerClass",
                 "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider")
+        # Spark's own Kafka source/sink, resolved by Maven (spark-submit passes --jars too).
+        .config("spark.jars", ",".join(str(j) for j in spark_kafka_jars(settings)))
     )
     if settings.deployment is Deployment.LOCAL:
         # On one machine nothing else talks to the driver: its RPC and block manager
