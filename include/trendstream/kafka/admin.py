@@ -1,22 +1,22 @@
 """Topic administration: explicit creation, offsets, committed positions and lag.
 
-Two broker facts shape this module. First, the broker auto-creates any topic a client
-merely asks about (and Tansu cannot switch that off), so every name is validated and
-looked up in the full topic list *before* any per-topic call. Second, Tansu 0.6 answers
-list-offsets "latest" with stale values; the high watermark carried by a fetch response
-is right, so :func:`high_watermarks` reads it from a real fetch.
+Everything goes through Kafka's Admin API (``list_offsets``, ``list_consumer_group_offsets``,
+``alter_consumer_group_offsets``), so what this module reports is what Kafka's own
+``kafka-consumer-groups`` tool and ``kcat`` report. Topic names are validated and looked
+up in the full topic list before any per-topic call: a broker configured to auto-create
+topics would otherwise create one a client merely asks about.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
-from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import (ConsumerGroupTopicPartitions, IsolationLevel, KafkaError,
+                             KafkaException, TopicPartition)
+from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 from trendstream.core.settings import Settings
 
@@ -168,138 +168,87 @@ def ensure_topics(
     return outcome
 
 
-def offset_consumer(settings: Settings, group: str = "trendstream-offsets") -> Consumer:
-    """A consumer for reading positions only: never commits, small fetches, sees EOF."""
-    return Consumer(
-        client_config(
-            settings,
-            **{
-                "group.id": group,
-                "enable.auto.commit": False,
-                "enable.partition.eof": True,
-                "auto.offset.reset": "earliest",
-                "max.partition.fetch.bytes": 64 * 1024,
-                "fetch.wait.max.ms": 10,
-                "socket.timeout.ms": 10000,
-            },
-        )
-    )
+Offsets = dict[str, dict[str, int]]
+"""``{"<topic>": {"<partition>": offset}}``: the JSON shape Spark's Kafka source uses."""
 
 
-def high_watermarks(
-    consumer_or_settings: Consumer | Settings,
-    topic: str,
-    partitions: list[int] | None = None,
-    *,
-    timeout: float = 10.0,
+def _partitions(settings: Settings, topic: str, timeout: float) -> list[TopicPartition]:
+    return [TopicPartition(topic, p) for p in range(require_topic(settings, topic, timeout=timeout))]
+
+
+def _list_offsets(
+    settings: Settings, topic: str, spec: Callable[[], OffsetSpec], *, timeout: float
 ) -> dict[int, int]:
-    """The true high watermark of each partition, read from a fetch response.
-
-    Tansu 0.6 answers list-offsets "latest" with stale values, so the answer comes from
-    the high watermark a fetch response carries: the consumer is assigned to each
-    partition at its reported "latest" (a lower bound), consumes one fetch, and reads
-    ``get_watermark_offsets(cached=True)``. A :class:`Settings` gets a short-lived
-    consumer; a passed consumer keeps its assignment afterwards restored to what it was
-    (used by the Spark source, which already holds one). ``partitions`` defaults to all.
-    """
-    validate_topic_name(topic)
-    own = isinstance(consumer_or_settings, Settings)
-    if own:
-        count = require_topic(consumer_or_settings, topic, timeout=timeout)
-        consumer = offset_consumer(consumer_or_settings)
-    else:
-        consumer = consumer_or_settings
-        count = None
+    """partition → the offset ``spec`` names, through Admin ``list_offsets``. "Latest" is
+    the last stable offset (read_committed): what a transactional reader can see."""
+    admin = admin_client(settings)
+    request = {tp: spec() for tp in _partitions(settings, topic, timeout)}
     try:
-        if partitions is None:
-            if count is None:
-                meta = consumer.list_topics(timeout=timeout)  # all topics: no auto-create
-                if topic not in meta.topics:
-                    raise UnknownTopicError(f"topic {topic!r} does not exist")
-                count = len(meta.topics[topic].partitions)
-            partitions = list(range(count))
-        previous = [] if own else consumer.assignment()
-        try:
-            return _fetch_watermarks(consumer, topic, partitions, timeout)
-        finally:
-            if not own:
-                consumer.assign(previous)
-    finally:
-        if own:
-            consumer.close()
-
-
-def _fetch_watermarks(
-    consumer: Consumer, topic: str, partitions: list[int], timeout: float
-) -> dict[int, int]:
-    """Assign each partition one record before its reported end and read the fetch's
-    high watermark. A partition counts as fresh once it delivered a record (or EOF): the
-    cached watermark of a reused consumer may be left over from an older fetch."""
-    start = {}
-    for p in partitions:
-        low, reported_high = consumer.get_watermark_offsets(TopicPartition(topic, p),
-                                                            timeout=timeout)
-        start[p] = max(low, reported_high - 1, 0)
-    consumer.assign([TopicPartition(topic, p, offset) for p, offset in start.items()])
-    # Partitions reported empty may deliver nothing (no EOF events on a caller's consumer).
-    reported_empty = {p for p in partitions if start[p] == 0}
-    deadline = time.monotonic() + timeout
-    fresh: set[int] = set()
-    result: dict[int, int] = {}
-    rounds = 0
-    while len(result) < len(partitions):
-        if time.monotonic() > deadline:
-            missing = sorted(set(partitions) - set(result))
-            raise KafkaUnavailableError(f"no fetch response for {topic} partitions {missing} "
-                                        f"in {timeout}s")
-        for msg in consumer.consume(num_messages=1000, timeout=0.1):
-            err = msg.error()
-            if err is None or err.code() == KafkaError._PARTITION_EOF:
-                fresh.add(msg.partition())
-            else:
-                log.debug("fetch %s[%s]: %s", topic, msg.partition(), err)
-        rounds += 1
-        for p in partitions:
-            if p in result or not (p in fresh or (p in reported_empty and rounds >= 3)):
-                continue
-            _, high = consumer.get_watermark_offsets(TopicPartition(topic, p), cached=True)
-            if high >= 0 and high != OFFSET_INVALID:
-                result[p] = high
-    return result
+        futures = admin.list_offsets(request, isolation_level=IsolationLevel.READ_COMMITTED,
+                                     request_timeout=timeout)
+        return {tp.partition: future.result().offset for tp, future in futures.items()}
+    except KafkaException as exc:
+        raise _unavailable(settings, exc) from None
 
 
 def topic_offsets(
     settings: Settings, topic: str, *, timeout: float = 10.0
 ) -> dict[int, tuple[int, int]]:
-    """partition → (low, high) watermarks, the high one read from a fetch response."""
-    count = require_topic(settings, topic, timeout=timeout)
-    consumer = offset_consumer(settings)
-    try:
-        highs = _fetch_watermarks(consumer, topic, list(range(count)), timeout)
-        out = {}
-        for p, high in highs.items():
-            low, _ = consumer.get_watermark_offsets(TopicPartition(topic, p), cached=True)
-            out[p] = (max(low, 0), high)
-        return out
-    finally:
-        consumer.close()
+    """partition → (earliest, latest) offsets of an existing topic."""
+    low = _list_offsets(settings, topic, OffsetSpec.earliest, timeout=timeout)
+    high = _list_offsets(settings, topic, OffsetSpec.latest, timeout=timeout)
+    return {p: (low[p], high[p]) for p in sorted(high)}
+
+
+def high_watermarks(settings: Settings, topic: str, *, timeout: float = 10.0) -> dict[int, int]:
+    """partition → the offset the next record will get (the end of what is readable)."""
+    return _list_offsets(settings, topic, OffsetSpec.latest, timeout=timeout)
+
+
+def offsets_for_times(
+    settings: Settings, topic: str, millis: int, *, timeout: float = 10.0
+) -> dict[int, int]:
+    """partition → the first offset whose record timestamp is ≥ ``millis`` (the broker's
+    time index), or the partition's end when no record is that recent."""
+    found = _list_offsets(settings, topic, lambda: OffsetSpec.for_timestamp(millis),
+                          timeout=timeout)
+    missing = [p for p, offset in found.items() if offset < 0]
+    if missing:
+        ends = high_watermarks(settings, topic, timeout=timeout)
+        found.update({p: ends[p] for p in missing})
+    return found
 
 
 def committed_offsets(
     settings: Settings, group: str, topic: str, *, timeout: float = 10.0
 ) -> dict[int, int | None]:
     """partition → the group's committed offset (``None`` where nothing is committed)."""
-    count = require_topic(settings, topic, timeout=timeout)
-    consumer = offset_consumer(settings, group=group)
+    partitions = _partitions(settings, topic, timeout)
+    admin = admin_client(settings)
     try:
-        committed = consumer.committed(
-            [TopicPartition(topic, p) for p in range(count)], timeout=timeout
-        )
+        future = admin.list_consumer_group_offsets(
+            [ConsumerGroupTopicPartitions(group, partitions)], request_timeout=timeout)[group]
+        committed = future.result().topic_partitions
     except KafkaException as exc:
         raise _unavailable(settings, exc) from None
-    finally:
-        consumer.close()
     return {tp.partition: (tp.offset if tp.offset >= 0 else None) for tp in committed}
+
+
+def commit_group_offsets(
+    settings: Settings, group: str, offsets: Offsets, *, timeout: float = 10.0
+) -> None:
+    """Record processed ``offsets`` for ``group`` without joining it, so Kafka's
+    consumer-groups tool, kcat and :func:`consumer_lag` show what a Spark query (which
+    commits nothing itself) has done. The group must have no active members."""
+    tps = [TopicPartition(t, int(p), int(o)) for t, ps in offsets.items() for p, o in ps.items()]
+    if not tps:
+        return
+    admin = admin_client(settings)
+    try:
+        admin.alter_consumer_group_offsets(
+            [ConsumerGroupTopicPartitions(group, tps)], request_timeout=timeout)[group].result()
+    except KafkaException as exc:
+        raise _unavailable(settings, exc) from None
 
 
 @dataclass(frozen=True)

@@ -102,46 +102,11 @@ def _parse_time(value: Any) -> datetime:
 
 
 def kafka_offsets_at(settings: Settings) -> TimeLookup:
-    """The first offset at or after a time in each partition (the end when none is).
+    """The first offset at or after a time in each partition (the end when none is),
+    from the broker's time index."""
+    from trendstream.kafka.admin import offsets_for_times
 
-    Found by binary search over the records' own timestamps rather than the broker's time
-    index: the embedded broker answers ``offsets_for_times`` wrongly, and reading ~log2(n)
-    records per partition is cheap on any broker.
-    """
-    from trendstream.kafka.admin import offset_consumer, topic_offsets
-
-    def lookup(topic: str, millis: int) -> dict[int, int]:
-        consumer = offset_consumer(settings)
-        try:
-            return {
-                p: _first_offset_at(consumer, topic, p, low, high, millis)
-                for p, (low, high) in topic_offsets(settings, topic).items()
-            }
-        finally:
-            consumer.close()
-
-    return lookup
-
-
-def _first_offset_at(consumer: Any, topic: str, partition: int, low: int, high: int, millis: int) -> int:
-    """Smallest offset in ``[low, high)`` whose record time is >= ``millis``, else ``high``."""
-    from confluent_kafka import TopicPartition
-
-    def record_time(offset: int) -> int:
-        consumer.assign([TopicPartition(topic, partition, offset)])
-        for _ in range(50):
-            for msg in consumer.consume(num_messages=1, timeout=0.2):
-                if msg.error() is None:
-                    return msg.timestamp()[1]
-        raise RuntimeError(f"could not read {topic}[{partition}] at offset {offset}")
-
-    while low < high:
-        middle = (low + high) // 2
-        if record_time(middle) < millis:
-            low = middle + 1
-        else:
-            high = middle
-    return low
+    return lambda topic, millis: offsets_for_times(settings, topic, millis)
 
 
 def kafka_committed(settings: Settings) -> CommittedLookup:
