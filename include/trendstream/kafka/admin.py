@@ -88,8 +88,15 @@ class TopicSpec:
     config: dict[str, str]
 
 
+def ingest_progress_topic(settings: Settings) -> str:
+    """Where file ingests record how far they got (beside the tweets topic they fill)."""
+    return f"{settings.kafka.tweets_topic}.ingest-progress"
+
+
 def topic_specs(settings: Settings) -> list[TopicSpec]:
-    """Every topic the platform uses, with explicit partitions and retention."""
+    """Every topic the platform uses, with explicit partitions and retention. The ingest
+    progress topic is compacted (one live record per file) and has one partition, so a
+    re-run reads it in order from one place."""
     k = settings.kafka
 
     def spec(name: str, retention_ms: int) -> TopicSpec:
@@ -109,6 +116,9 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     ]
     specs = [spec(name, k.retention_ms) for name in names]
     specs.append(spec(k.dead_letter_topic, k.dead_letter_retention_ms))
+    progress = {"cleanup.policy": "compact", "retention.ms": "-1", "retention.bytes": "-1",
+                "segment.ms": str(3600 * 1000), "min.cleanable.dirty.ratio": "0.1"}
+    specs.append(TopicSpec(validate_topic_name(ingest_progress_topic(settings)), 1, progress))
     return specs
 
 
