@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -181,6 +182,8 @@ def ensure_topics(
 Offsets = dict[str, dict[str, int]]
 """``{"<topic>": {"<partition>": offset}}``: the JSON shape Spark's Kafka source uses."""
 
+_NO_LEADER_YET = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE)
+
 
 def _partitions(settings: Settings, topic: str, timeout: float) -> list[TopicPartition]:
     return [TopicPartition(topic, p) for p in range(require_topic(settings, topic, timeout=timeout))]
@@ -190,15 +193,21 @@ def _list_offsets(
     settings: Settings, topic: str, spec: Callable[[], OffsetSpec], *, timeout: float
 ) -> dict[int, int]:
     """partition → the offset ``spec`` names, through Admin ``list_offsets``. "Latest" is
-    the last stable offset (read_committed): what a transactional reader can see."""
+    the last stable offset (read_committed): what a transactional reader can see. Retried
+    while a partition has no leader yet (a topic created a moment ago)."""
     admin = admin_client(settings)
-    request = {tp: spec() for tp in _partitions(settings, topic, timeout)}
-    try:
-        futures = admin.list_offsets(request, isolation_level=IsolationLevel.READ_COMMITTED,
-                                     request_timeout=timeout)
-        return {tp.partition: future.result().offset for tp, future in futures.items()}
-    except KafkaException as exc:
-        raise _unavailable(settings, exc) from None
+    partitions = _partitions(settings, topic, timeout)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            futures = admin.list_offsets({tp: spec() for tp in partitions},
+                                         isolation_level=IsolationLevel.READ_COMMITTED,
+                                         request_timeout=timeout)
+            return {tp.partition: future.result().offset for tp, future in futures.items()}
+        except KafkaException as exc:
+            if exc.args[0].code() not in _NO_LEADER_YET or time.monotonic() > deadline:
+                raise _unavailable(settings, exc) from None
+        time.sleep(0.05)
 
 
 def topic_offsets(

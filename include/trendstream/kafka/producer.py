@@ -68,8 +68,9 @@ class IdempotentProducer:
         self.transactional_id = transactional_id
         self._producer: Producer | None = Producer(config)
         self.produced = 0
-        self.transactions = 0
+        self.transactions = 0  # committed, with records in them
         self._in_transaction = False
+        self._transaction_start = 0  # self.produced when the open transaction began
         if transactional_id is not None:
             self._start_transactions(init_timeout)
 
@@ -130,12 +131,16 @@ class IdempotentProducer:
         except KafkaException as exc:
             if exc.args[0].txn_requires_abort():
                 self._abort(timeout)
+            elif exc.args[0].fatal():
+                self._in_transaction = False  # fenced: the newer producer aborted it
             raise self._transaction_error("committing a transaction", exc) from None
         self._in_transaction = False
-        self.transactions += 1
+        if self.produced > self._transaction_start:  # an empty one is no transaction
+            self.transactions += 1
         if begin_next:
             producer.begin_transaction()
             self._in_transaction = True
+            self._transaction_start = self.produced
 
     def _abort(self, timeout: float) -> None:
         """Abort the open transaction; a broker that cannot be told is left to fence it later."""
