@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from confluent_kafka import (ConsumerGroupTopicPartitions, IsolationLevel, KafkaError,
                              KafkaException, TopicPartition)
@@ -182,7 +182,24 @@ def ensure_topics(
 Offsets = dict[str, dict[str, int]]
 """``{"<topic>": {"<partition>": offset}}``: the JSON shape Spark's Kafka source uses."""
 
-_NO_LEADER_YET = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE)
+# What a broker answers for a moment after a topic is created or the broker (re)started.
+_NOT_READY_YET = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+                  KafkaError.UNKNOWN_LEADER_EPOCH, KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+                  KafkaError.COORDINATOR_NOT_AVAILABLE)
+T = TypeVar("T")
+
+
+def _when_ready(settings: Settings, call: Callable[[], T], timeout: float) -> T:
+    """``call()``, retried while the broker says a leader or group coordinator is not ready
+    yet; other errors (and "not ready" past ``timeout``) are raised as they are."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except KafkaException as exc:
+            if exc.args[0].code() not in _NOT_READY_YET or time.monotonic() > deadline:
+                raise _unavailable(settings, exc) from None
+        time.sleep(0.05)
 
 
 def _partitions(settings: Settings, topic: str, timeout: float) -> list[TopicPartition]:
@@ -193,21 +210,17 @@ def _list_offsets(
     settings: Settings, topic: str, spec: Callable[[], OffsetSpec], *, timeout: float
 ) -> dict[int, int]:
     """partition → the offset ``spec`` names, through Admin ``list_offsets``. "Latest" is
-    the last stable offset (read_committed): what a transactional reader can see. Retried
-    while a partition has no leader yet (a topic created a moment ago)."""
+    the last stable offset (read_committed): what a transactional reader can see."""
     admin = admin_client(settings)
     partitions = _partitions(settings, topic, timeout)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            futures = admin.list_offsets({tp: spec() for tp in partitions},
-                                         isolation_level=IsolationLevel.READ_COMMITTED,
-                                         request_timeout=timeout)
-            return {tp.partition: future.result().offset for tp, future in futures.items()}
-        except KafkaException as exc:
-            if exc.args[0].code() not in _NO_LEADER_YET or time.monotonic() > deadline:
-                raise _unavailable(settings, exc) from None
-        time.sleep(0.05)
+
+    def call() -> dict[int, int]:
+        futures = admin.list_offsets({tp: spec() for tp in partitions},
+                                     isolation_level=IsolationLevel.READ_COMMITTED,
+                                     request_timeout=timeout)
+        return {tp.partition: future.result().offset for tp, future in futures.items()}
+
+    return _when_ready(settings, call, timeout)
 
 
 def topic_offsets(
@@ -252,9 +265,8 @@ def committed_offsets(
     partitions = _partitions(settings, topic, timeout)
     consumer = Consumer(client_config(settings, **{"group.id": group, "enable.auto.commit": False}))
     try:
-        committed = consumer.committed(partitions, timeout=timeout)
-    except KafkaException as exc:
-        raise _unavailable(settings, exc) from None
+        committed = _when_ready(settings, lambda: consumer.committed(partitions, timeout=timeout),
+                                timeout)
     finally:
         consumer.close()
     return {tp.partition: (tp.offset if tp.offset >= 0 else None) for tp in committed}
