@@ -1,7 +1,7 @@
 """Topic administration: explicit creation, offsets, committed positions and lag.
 
-Offsets go through Kafka's Admin API (``list_offsets``, ``alter_consumer_group_offsets``),
-committed positions through the group's own offset fetch, so what this module reports is
+Offsets go through Kafka's Admin API (``list_offsets``), a group's committed positions
+through the group's own offset fetch and commit, so what this module reports is
 what Kafka's ``kafka-consumer-groups`` tool and ``kcat`` report. Topic names are validated
 and looked up in the full topic list before any per-topic call: a broker configured to
 auto-create topics would otherwise create one a client merely asks about.
@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
-from confluent_kafka import (ConsumerGroupTopicPartitions, IsolationLevel, KafkaError,
-                             KafkaException, TopicPartition)
+from confluent_kafka import (Consumer, IsolationLevel, KafkaError, KafkaException,
+                             TopicPartition)
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 from trendstream.core.settings import Settings
@@ -251,19 +251,22 @@ def offsets_for_times(
     return found
 
 
+def _group_consumer(settings: Settings, group: str, **extra: Any) -> Consumer:
+    """A consumer of ``group`` that never joins it: it reads and commits the group's offsets
+    through the group coordinator. Used instead of Admin ``list_consumer_group_offsets`` /
+    ``alter_consumer_group_offsets``: librdkafka (≤ 2.16) kills the whole process in those
+    when the broker answers NOT_COORDINATOR (SIGSEGV, librdkafka issue #5040) or goes away
+    mid-request (``rd_kafka_enq_once_del_source_return: Assertion `eonce->refcnt > 0'``)."""
+    return Consumer(client_config(settings, **{"group.id": group, "enable.auto.commit": False},
+                                  **extra))
+
+
 def committed_offsets(
     settings: Settings, group: str, topic: str, *, timeout: float = 10.0
 ) -> dict[int, int | None]:
-    """partition → the group's committed offset (``None`` where nothing is committed).
-
-    Read through a consumer of ``group`` that never joins it, not Admin
-    ``list_consumer_group_offsets``: librdkafka (≤ 2.16) dereferences the missing consumer
-    group of an Admin client when the broker answers NOT_COORDINATOR (a new group, a
-    restarted broker) and the whole process dies with SIGSEGV (librdkafka issue #5040)."""
-    from confluent_kafka import Consumer
-
+    """partition → the group's committed offset (``None`` where nothing is committed)."""
     partitions = _partitions(settings, topic, timeout)
-    consumer = Consumer(client_config(settings, **{"group.id": group, "enable.auto.commit": False}))
+    consumer = _group_consumer(settings, group)
     try:
         committed = _when_ready(settings, lambda: consumer.committed(partitions, timeout=timeout),
                                 timeout)
@@ -281,12 +284,22 @@ def commit_group_offsets(
     tps = [TopicPartition(t, int(p), int(o)) for t, ps in offsets.items() for p, o in ps.items()]
     if not tps:
         return
-    admin = admin_client(settings)
+    outcome: list[KafkaError | None] = []
+    consumer = _group_consumer(settings, group,
+                               on_commit=lambda err, _partitions: outcome.append(err))
     try:
-        admin.alter_consumer_group_offsets(
-            [ConsumerGroupTopicPartitions(group, tps)], request_timeout=timeout)[group].result()
-    except KafkaException as exc:
-        raise _unavailable(settings, exc) from None
+        consumer.commit(offsets=tps, asynchronous=True)
+        deadline = time.monotonic() + timeout
+        while not outcome and time.monotonic() < deadline:
+            consumer.poll(0.1)
+    finally:
+        consumer.close()
+    if not outcome:
+        raise KafkaUnavailableError(
+            f"committing offsets of group {group!r} got no answer in {timeout:.0f}s from "
+            f"{settings.kafka.bootstrap_servers}; is the platform up?")
+    if outcome[0] is not None:
+        raise _unavailable(settings, KafkaException(outcome[0]))
 
 
 @dataclass(frozen=True)
