@@ -329,7 +329,7 @@ def ingest_files(
         if all(key in done and done[key].complete for key in keys):
             log.info("all %d files were already ingested into %s; nothing to do", len(keys),
                      settings.kafka.tweets_topic)
-            paths = []
+            paths = []  # not even re-read for dedupe: nothing after them is left to check
         pool = None
         if workers > 1 and paths:
             pool = stack.enter_context(
