@@ -10,6 +10,12 @@ duplicate's dead letter carries the record in canonical form, since it was valid
 Validation (JSON parsing + :func:`parse_event` + canonical serialisation) is the costly
 part, so :func:`ingest_files` can run it for JSONL archives in worker processes while
 the main process keeps order, dedupes and produces.
+
+A file ingest writes in Kafka transactions of ``transaction_records`` records or
+``transaction_bytes`` bytes: each carries the batch (dead letters included) and the file's
+progress record (:mod:`trendstream.kafka.progress`). A crash leaves at most one open
+transaction, which ``read_committed`` readers never see and which the re-run (same files,
+same transactional.id) aborts before resuming after the last committed record.
 """
 
 from __future__ import annotations
@@ -21,16 +27,17 @@ import time
 from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from trendstream.core.schema import DeadLetterReason, InvalidRecord, Tweet, parse_event
 from trendstream.core.recent_ids import RecentIds
 from trendstream.core.settings import Settings
-from trendstream.kafka.admin import ensure_topics
+from trendstream.kafka.admin import ensure_topics, ingest_progress_topic
 from trendstream.kafka.dead_letter import dead_letter_record
 from trendstream.kafka.producer import IdempotentProducer
+from trendstream.kafka.progress import FileProgress, file_key, read_progress, transactional_id
 from trendstream.sources.archive import is_jsonl, iter_lines, iter_records, jsonl_blocks
 
 log = logging.getLogger(__name__)
@@ -40,6 +47,10 @@ _TWEET, _ENGAGEMENT, _DEAD = 0, 1, 2
 # (_TWEET | _ENGAGEMENT, id, key, canonical JSON) or (_DEAD, reason value, detail, raw).
 # Plain tuples: they cross process boundaries when validation runs in parallel.
 Validated = tuple[int, str, str, Any]
+# A file ingest's transaction size: big enough that the commit round trip is noise next to
+# the batch, small enough that a crash redoes little.
+DEFAULT_TRANSACTION_RECORDS = 20_000
+DEFAULT_TRANSACTION_BYTES = 16 << 20
 
 
 def validate(raw: Raw, max_bytes: int, max_text_chars: int) -> Validated:
@@ -79,6 +90,8 @@ class IngestSummary:
     bytes_out: int = 0
     seconds: float = 0.0
     delivered: int = 0
+    resumed: int = 0  # records an earlier, interrupted run had already committed
+    transactions: int = 0
 
     @property
     def rejected_total(self) -> int:
@@ -102,6 +115,8 @@ class IngestSummary:
             "rejected": dict(sorted(self.rejected.items())),
             "rejected_total": self.rejected_total,
             "delivered": self.delivered,
+            "resumed": self.resumed,
+            "transactions": self.transactions,
             "bytes_out": self.bytes_out,
             "seconds": round(self.seconds, 3),
             "msgs_per_s": round(self.msgs_per_s, 1),
@@ -113,7 +128,8 @@ class Ingestor:
 
     ``rate`` caps records per second (``None``: as fast as possible). Creates the
     platform's topics on start (idempotent), which is also the early, clear check that
-    the broker is reachable (within ``timeout`` seconds).
+    the broker is reachable (within ``timeout`` seconds). With ``transactional_id`` every
+    record goes into a Kafka transaction that :meth:`commit` ends.
     """
 
     def __init__(
@@ -125,6 +141,7 @@ class Ingestor:
         dedupe_window: int = 1_000_000,
         create_topics: bool = True,
         timeout: float = 15.0,
+        transactional_id: str | None = None,
     ) -> None:
         self.settings = settings
         self.source = source
@@ -137,11 +154,15 @@ class Ingestor:
         self._max_chars = settings.stream.max_text_chars
         if create_topics:
             ensure_topics(settings, timeout=timeout)
-        self._producer = IdempotentProducer(settings)
+        self._producer = IdempotentProducer(settings, transactional_id=transactional_id,
+                                            init_timeout=timeout)
         self._seen_tweets = RecentIds(dedupe_window)
         self._seen_engagements = RecentIds(dedupe_window)
         self._rejected: Counter[str] = Counter()
         self._accepted = self._tweets = self._engagements = self._bytes = 0
+        self.pending_records = self.pending_bytes = 0  # in the open transaction
+        self.resumed = 0
+        self._progress_records = 0
         self._started = time.monotonic()
         self._finished: float | None = None
 
@@ -175,9 +196,34 @@ class Ingestor:
             self._engagements += 1
         value = item[3]
         self._bytes += len(value)
-        self._producer.produce(topic, value, item[2])
+        self._send(topic, value, item[2])
         self._accepted += 1
         return True
+
+    def remember(self, item: Validated) -> None:
+        """Note the id of a record an earlier run already ingested, without producing it,
+        so a resumed run refuses later duplicates of it as the first run would have."""
+        if item[0] == _TWEET:
+            self._seen_tweets.add(item[1])
+        elif item[0] == _ENGAGEMENT:
+            self._seen_engagements.add(item[1])
+        self.resumed += 1
+
+    def _send(self, topic: str, value: bytes, key: bytes | str | None,
+              headers: list[tuple[str, bytes]] | None = None) -> None:
+        self._producer.produce(topic, value, key, headers)
+        self.pending_records += 1
+        self.pending_bytes += len(value)
+
+    def commit(self, progress: FileProgress) -> None:
+        """Commit the open transaction together with ``progress``, then begin the next."""
+        key, value = progress.record()
+        self._producer.produce(ingest_progress_topic(self.settings), value, key)
+        self._progress_records += 1
+        self._producer.commit()
+        log.debug("committed %d records (%d bytes); %s at record %d", self.pending_records,
+                  self.pending_bytes, progress.name, progress.records)
+        self.pending_records = self.pending_bytes = 0
 
     def submit_many(self, records: Iterable[tuple[Raw, str]]) -> int:
         """Submit ``(raw, position)`` pairs; returns how many were accepted."""
@@ -196,7 +242,7 @@ class Ingestor:
             stage="ingest",
         )
         self._rejected[reason.value] += 1
-        self._producer.produce(self._dlq_topic, value, key, headers)
+        self._send(self._dlq_topic, value, key, headers)
         log.debug("dead-lettered %s from %s: %s", reason.value, position, detail)
 
     # --- the end -----------------------------------------------------------------------
@@ -223,7 +269,9 @@ class Ingestor:
             rejected=dict(self._rejected),
             bytes_out=self._bytes,
             seconds=end - self._started,
-            delivered=self._producer.stats.delivered,
+            delivered=self._producer.stats.delivered - self._progress_records,
+            resumed=self.resumed,
+            transactions=self._producer.transactions,
         )
 
     def __enter__(self) -> Ingestor:
@@ -261,39 +309,91 @@ def ingest_files(
     rate: float | None = None,
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
+    transaction_records: int = DEFAULT_TRANSACTION_RECORDS,
+    transaction_bytes: int = DEFAULT_TRANSACTION_BYTES,
 ) -> IngestSummary:
-    """Ingest archive files in order; ``progress(n)`` is told as records are done.
+    """Ingest archive files in order, in transactions; ``progress(n)`` is told as records
+    are done. A re-run of the same files resumes after what an interrupted run committed.
 
     With ``workers`` > 1 (default: cores - 1), JSONL files are validated in that many
     processes; records still reach Kafka in file order through one producer. Workers are
     spawned, so a calling script needs the usual ``if __name__ == "__main__":`` guard.
     """
     workers = default_workers() if workers is None else workers
+    paths = [Path(f) for f in files]
+    keys = [file_key(settings, path) for path in paths]
     with ExitStack() as stack:
-        ingestor = stack.enter_context(Ingestor(settings, source, rate=rate))
+        ingestor = stack.enter_context(
+            Ingestor(settings, source, rate=rate, transactional_id=transactional_id(keys)))
+        done = read_progress(settings, keys)  # after fencing: the predecessor's txn is over
+        if all(key in done and done[key].complete for key in keys):
+            log.info("all %d files were already ingested into %s; nothing to do", len(keys),
+                     settings.kafka.tweets_topic)
+            paths = []  # not even re-read for dedupe: nothing after them is left to check
         pool = None
-        if workers > 1:
+        if workers > 1 and paths:
             pool = stack.enter_context(
                 ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
             )
-        for path in files:
+        for path, key in zip(paths, keys):
+            earlier = done.get(key)
+            run = _FileRun(ingestor, FileProgress(key, path.name, 0, False),
+                           earlier.records if earlier else 0,
+                           transaction_records, transaction_bytes)
             if pool is not None and is_jsonl(path):
-                _ingest_parallel(ingestor, pool, workers, Path(path), progress)
+                _ingest_parallel(run, pool, workers, path, progress)
             else:
-                _ingest_sequential(ingestor, Path(path), progress)
+                _ingest_sequential(run, path, progress)
+            run.finish()
     summary = ingestor.summary()
-    log.info("ingested %d records from %s: %d accepted, %d rejected in %.1fs",
-             summary.records, source, summary.accepted, summary.rejected_total, summary.seconds)
+    log.info("ingested %d records from %s: %d accepted, %d rejected, %d resumed past, "
+             "%d transactions in %.1fs", summary.records, source, summary.accepted,
+             summary.rejected_total, summary.resumed, summary.transactions, summary.seconds)
     return summary
 
 
+class _FileRun:
+    """One file's pass through a transactional ingest: records an earlier run committed
+    (the first ``skip``) are only remembered for dedupe; a transaction with the file's
+    progress is committed whenever the batch reaches the record or byte limit."""
+
+    def __init__(self, ingestor: Ingestor, progress: FileProgress, skip: int,
+                 max_records: int, max_bytes: int) -> None:
+        self.ingestor = ingestor
+        self.progress = progress
+        self.skip = skip
+        self.index = 0
+        self.max_records = max_records
+        self.max_bytes = max_bytes
+        if skip:
+            log.info("resuming %s after record %d (committed by an earlier run)",
+                     progress.name, skip)
+
+    def take(self, item: Validated, position: str) -> None:
+        ingestor = self.ingestor
+        if self.index < self.skip:
+            ingestor.remember(item)
+        else:
+            ingestor.route(item, position)
+        self.index += 1
+        if (ingestor.pending_records >= self.max_records
+                or ingestor.pending_bytes >= self.max_bytes):
+            ingestor.commit(replace(self.progress, records=self.index))
+
+    def finish(self) -> None:
+        """Commit the file's last batch and mark it complete."""
+        self.ingestor.commit(replace(self.progress, records=self.index, complete=True))
+
+
 def _ingest_sequential(
-    ingestor: Ingestor, path: Path, progress: Callable[[int], None] | None
+    run: _FileRun, path: Path, progress: Callable[[int], None] | None
 ) -> None:
-    submit = ingestor.submit
+    settings = run.ingestor.settings
+    limits = (settings.max_record_bytes, settings.stream.max_text_chars)
+    take = run.take
     since = 0
-    for raw, position in iter_records(path, max_record_bytes=ingestor.settings.max_record_bytes):
-        submit(raw, position)
+    for raw, position in iter_records(path, max_record_bytes=settings.max_record_bytes):
+        take(validate(raw, *limits), position)
         since += 1
         if since == 10000 and progress is not None:
             progress(since)
@@ -303,23 +403,23 @@ def _ingest_sequential(
 
 
 def _ingest_parallel(
-    ingestor: Ingestor,
+    run: _FileRun,
     pool: ProcessPoolExecutor,
     workers: int,
     path: Path,
     progress: Callable[[int], None] | None,
 ) -> None:
     """Blocks go to the pool with a bounded window (memory stays flat on huge files);
-    results are routed in file order."""
-    settings = ingestor.settings
+    results are taken in file order."""
+    settings = run.ingestor.settings
     limits = (settings.max_record_bytes, settings.stream.max_text_chars)
     window: deque[Future[list[tuple[Validated, str]]]] = deque()
-    route = ingestor.route
+    take = run.take
 
     def drain_one() -> None:
         results = window.popleft().result()
         for item, position in results:
-            route(item, position)
+            take(item, position)
         if progress is not None:
             progress(len(results))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka.admin import ConfigResource, ResourceType
 
 from trendstream.cli import main
 from trendstream.core.settings import Settings
@@ -22,38 +22,24 @@ from trendstream.kafka.admin import (
     KafkaUnavailableError,
     TopicNameError,
     UnknownTopicError,
-    client_config,
+    admin_client,
     consumer_lag,
+    ensure_topics,
     high_watermarks,
+    ingest_progress_topic,
     list_topics,
     topic_offsets,
     validate_topic_name,
 )
 from trendstream.kafka.dead_letter import parse_dead_letter
 from trendstream.kafka.producer import IdempotentProducer
+from trendstream.kafka.progress import FileProgress
+from trendstream.kafka.reader import read_all
 from trendstream.platform.sandbox import derive_settings
 from trendstream.sources.generator import GeneratorConfig, write_stream
 
 pytestmark = pytest.mark.integration
 DATA = Path(__file__).parents[1] / "data"
-
-
-def read_topic(settings: Settings, topic: str) -> list:
-    """Every record of ``topic``, up to the high watermarks read from fetch responses."""
-    consumer = Consumer(client_config(settings, **{"group.id": "test-reader",
-                                                   "enable.auto.commit": False}))
-    try:
-        highs = high_watermarks(settings, topic)
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in highs])
-        want = sum(highs.values())
-        out = []
-        deadline = time.monotonic() + 30
-        while len(out) < want and time.monotonic() < deadline:
-            out.extend(m for m in consumer.consume(1000, timeout=0.5) if m.error() is None)
-        assert len(out) == want, f"read {len(out)} of {want} from {topic}"
-        return out
-    finally:
-        consumer.close()
 
 
 def test_generated_stream_arrives_exactly_once_keyed_by_id(settings: Settings, tmp_path) -> None:
@@ -65,7 +51,7 @@ def test_generated_stream_arrives_exactly_once_keyed_by_id(settings: Settings, t
     assert summary.engagements == truth["stream"]["engagements"]
     assert summary.delivered == summary.accepted
 
-    messages = read_topic(settings, settings.kafka.tweets_topic)
+    messages = read_all(settings, settings.kafka.tweets_topic)
     ids = Counter(m.key().decode() for m in messages)
     expected = {orjson.loads(line)["data"]["id"] for line in paths.tweets.open("rb")}
     assert set(ids) == expected and max(ids.values()) == 1, "each id exactly once"
@@ -76,22 +62,20 @@ def test_generated_stream_arrives_exactly_once_keyed_by_id(settings: Settings, t
     for trend in truth["trends"]:
         assert set(trend["member_tweet_ids"]) <= set(ids)
 
-    engagements = read_topic(settings, settings.kafka.engagements_topic)
+    engagements = read_all(settings, settings.kafka.engagements_topic)
     assert len(engagements) == summary.engagements
     for message in engagements[:200]:
         event = orjson.loads(message.value())
         assert message.key().decode() == (event["tweet_id"] or event["target_user_id"])
 
+    # Offsets count records plus one commit marker per transaction and partition written.
     offsets = topic_offsets(settings, settings.kafka.tweets_topic)
-    assert sum(high - low for low, high in offsets.values()) == len(expected)
-    reader = Consumer(client_config(settings, **{"group.id": "hw-reader"}))
-    try:  # the Spark source's way: its own consumer, some partitions
-        assert high_watermarks(reader, settings.kafka.tweets_topic, [0, 1]) == {
-            0: offsets[0][1], 1: offsets[1][1]}
-    finally:
-        reader.close()
+    span = sum(high - low for low, high in offsets.values())
+    assert len(expected) < span <= len(expected) + summary.transactions * len(offsets)
+    assert high_watermarks(settings, settings.kafka.tweets_topic) == {
+        p: high for p, (_, high) in offsets.items()}
     lag = consumer_lag(settings, "nobody-consumed", settings.kafka.tweets_topic)
-    assert sum(row.lag for row in lag) == len(expected)
+    assert sum(row.lag for row in lag) == span
     assert all(row.committed is None for row in lag)
 
 
@@ -117,7 +101,7 @@ def test_bad_corpus_goes_to_dead_letters_with_reason_and_position(settings: Sett
     summary = ingest_files(settings, [DATA / "bad_records.jsonl", big, binary], source="corpus",
                            workers=workers)
 
-    dead = [parse_dead_letter(m.value()) for m in read_topic(settings,
+    dead = [parse_dead_letter(m.value()) for m in read_all(settings,
                                                               settings.kafka.dead_letter_topic)]
     by_position = {d["position"]: d for d in dead}
     assert len(by_position) == len(dead), "one dead letter per bad record"
@@ -143,8 +127,8 @@ def test_bad_corpus_goes_to_dead_letters_with_reason_and_position(settings: Sett
     assert bad_json["raw_bytes"] == (DATA / "bad_records.jsonl").read_bytes().split(b"\n")[1]
 
     accepted = [n for n, case in expected.items() if case["expect"] == "accepted"]
-    tweets = read_topic(settings, settings.kafka.tweets_topic)
-    engagements = read_topic(settings, settings.kafka.engagements_topic)
+    tweets = read_all(settings, settings.kafka.tweets_topic)
+    engagements = read_all(settings, settings.kafka.engagements_topic)
     assert len(tweets) + len(engagements) == len(accepted) + 1  # + the good line in big.jsonl
     texts = {orjson.loads(m.value())["text"] for m in tweets}
     assert "family 👨‍👩‍👧‍👦 flags 🏳️‍🌈 🇯🇵" in texts  # odd but valid unicode, byte-exact
@@ -222,21 +206,36 @@ def test_rate_limit_is_respected(settings: Settings) -> None:
     assert ingestor.summary().accepted == 100
 
 
-def test_high_watermarks_of_a_reused_consumer_are_fresh(settings: Settings) -> None:
-    from trendstream.kafka.admin import ensure_topics
+def test_a_rerun_of_a_finished_file_adds_nothing(settings: Settings, tmp_path) -> None:
+    paths = write_stream(tmp_path, GeneratorConfig(seed=8, minutes=1, rate=5))
+    first = ingest_files(settings, [paths.tweets], source="rerun",
+                         transaction_records=100)
+    assert first.transactions >= first.accepted // 100 and first.resumed == 0
+    again = ingest_files(settings, [paths.tweets], source="rerun")
+    assert (again.accepted, again.rejected_total, again.transactions) == (0, 0, 0)
+    assert len(read_all(settings, settings.kafka.tweets_topic)) == first.tweets
+    progress = [orjson.loads(m.value()) for m in read_all(settings,
+                                                          ingest_progress_topic(settings))]
+    assert progress[-1]["complete"] is True and progress[-1]["records"] == first.records
+    admin = admin_client(settings)  # must outlive its futures
+    (described,) = admin.describe_configs(
+        [ConfigResource(ResourceType.TOPIC, ingest_progress_topic(settings))]).values()
+    assert described.result()["cleanup.policy"].value == "compact"
 
-    ensure_topics(settings)
-    topic = settings.kafka.tweets_topic
-    reader = Consumer(client_config(settings, **{"group.id": "hw-fresh"}))
-    try:
-        with IdempotentProducer(settings) as producer:
-            for i in range(40):
-                producer.produce(topic, b"x", str(i).encode())
-        first = high_watermarks(reader, topic)
-        with IdempotentProducer(settings) as producer:
-            for i in range(40, 60):
-                producer.produce(topic, b"y", str(i).encode())
-        second = high_watermarks(reader, topic)
-    finally:
-        reader.close()
-    assert sum(first.values()) == 40 and sum(second.values()) == 60, (first, second)
+
+def test_a_second_ingest_with_the_same_id_fences_the_first(settings: Settings) -> None:
+    """What makes a re-run safe while a stuck predecessor still lives: the newer producer
+    aborts the older one's open transaction, and the older one can no longer commit."""
+    line = {"id": "1", "author_id": "2", "text": "fenced", "created_at": "2025-06-01T00:00:00Z"}
+    progress = FileProgress("k", "mem", 1, False)
+    with pytest.raises(RuntimeError, match="took over"):
+        with Ingestor(settings, "fenced", transactional_id="fence-test") as older:
+            older.submit({**line, "id": "101"}, "mem:1")
+            older.flush()
+            with Ingestor(settings, "fenced", transactional_id="fence-test") as newer:
+                newer.submit({**line, "id": "202"}, "mem:1")
+                newer.commit(progress)
+            older.commit(progress)
+    assert [m.key() for m in read_all(settings, settings.kafka.tweets_topic)] == [b"202"]
+    in_log = read_all(settings, settings.kafka.tweets_topic, read_committed=False)
+    assert sorted(m.key() for m in in_log) == [b"101", b"202"]

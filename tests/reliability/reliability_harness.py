@@ -24,9 +24,10 @@ import psutil
 
 from trendstream.core.schema import Tweet, parse_event
 from trendstream.core.settings import Settings
-from trendstream.kafka.admin import client_config, committed_offsets, ensure_topics, high_watermarks
+from trendstream.kafka.admin import committed_offsets, ensure_topics
 from trendstream.kafka.dead_letter import parse_dead_letter
 from trendstream.kafka.producer import IdempotentProducer
+from trendstream.kafka.reader import read_all
 from trendstream.orchestration import local_job
 from trendstream.stream.analytics import load_latest
 from trendstream.vectorstore.milvus import connect, count, iter_query
@@ -84,26 +85,6 @@ def milvus_rows(settings: Settings) -> tuple[int, list[str]]:
         return count(client, settings), ids
     finally:
         client.close()
-
-
-def read_all(settings: Settings, topic: str, timeout_s: float = 60.0) -> list:
-    """Every record of ``topic`` up to its current high watermarks."""
-    from confluent_kafka import Consumer, TopicPartition
-
-    highs = high_watermarks(settings, topic)
-    consumer = Consumer(client_config(settings, **{
-        "group.id": f"reliability-reader-{time.monotonic_ns()}", "enable.auto.commit": False,
-        "receive.message.max.bytes": 64 << 20}))
-    try:
-        consumer.assign([TopicPartition(topic, p, 0) for p in highs])
-        out: list = []
-        deadline = time.monotonic() + timeout_s
-        while len(out) < sum(highs.values()) and time.monotonic() < deadline:
-            out += [m for m in consumer.consume(500, 0.5) if m.error() is None]
-        assert len(out) == sum(highs.values()), f"read {len(out)} of {sum(highs.values())} from {topic}"
-        return out
-    finally:
-        consumer.close()
 
 
 def dead_letters(settings: Settings) -> list[dict]:

@@ -1,52 +1,118 @@
-"""Scenario 3: the broker restarts under a running stream job.
+"""Scenario 3: the broker goes away and comes back (Apache Kafka, one KRaft node).
 
-* **Durable** (``broker.storage = "s3"``, Tansu on the local s3rver): topics, records and the
-  group's committed offsets survive; the job rides out the outage and nothing is lost.
-* **Memory**: a restart empties the broker, so the offsets in the job's checkpoint are now
-  ahead of the (recreated, empty) topic. The Spark source must say so in the job log ("data
-  loss", topic, partition, both offsets — ``failOnDataLoss`` semantics; with the default
-  ``false`` it then carries on from the topic's new end) instead of silently forgetting
-  the checkpoint's offsets or silently skipping everything produced after the reset.
+* ``platform down``/``up``: topics, records and a group's committed offsets are all there.
+* ``kill -9`` of the broker JVM while a producer sends with acks=all, then a restart: every
+  record the broker acknowledged is readable afterwards, none twice (idempotence).
+* The same kill under a running stream job: the job rides out the outage, and every post
+  reaches Milvus exactly once.
 """
 
 from __future__ import annotations
 
-import logging
+import os
+import signal
+import threading
 import time
+from collections import Counter
 
 import pytest
+from confluent_kafka import KafkaError, Message, Producer
 
-from reliability_harness import (
-    committed_total,
-    job_log,
-    milvus_rows,
-    produce_tweets,
-    tweet_id,
-    wait_for,
-)
-from trendstream.kafka.admin import ensure_topics, topic_offsets
-from trendstream.kafka.spark_source import DataLossError, KafkaStreamReader, SourceOptions, cap_offsets
+from reliability_harness import committed_total, job_log, milvus_rows, produce_tweets, wait_for
+from trendstream.core.settings import Settings
+from trendstream.kafka.admin import (client_config, commit_group_offsets, committed_offsets,
+                                     ensure_topics, list_topics, topic_offsets, topic_specs)
+from trendstream.kafka.producer import PRODUCER_DEFAULTS
+from trendstream.kafka.reader import read_all
 from trendstream.orchestration import local_job
 from trendstream.platform import services
+from trendstream.platform.process import port_in_use
 from trendstream.platform.sandbox import derive_settings
 from trendstream.sources.generator import GeneratorConfig, generate_stream
+
+pytestmark = pytest.mark.integration
 
 STREAM = {"analytics": False, "trigger_seconds": 1.0, "max_offsets_per_trigger": 25,
           "restart_backoff_max_s": 4.0}
 
 
-def _restart_broker(settings) -> float:
-    """Stop and start the broker service (with its S3 store in durable mode); seconds down."""
+def _kill_broker(settings: Settings) -> float:
+    """SIGKILL the broker JVM, wait until its port is free, start it again; seconds down."""
+    (broker,) = services.status(settings, ["broker"])
     down_at = time.monotonic()
-    services.down(settings, services=("broker",))
-    services.up(settings, services=("broker",))
+    os.kill(broker.pid, signal.SIGKILL)
+    wait_for("the killed broker's port to close", lambda: not port_in_use(settings.broker.port),
+             30, 0.05)
+    services.up(settings, ["broker"])
     return time.monotonic() - down_at
 
 
-@pytest.mark.integration
-def test_durable_broker_restart_loses_nothing(private_platform, counts):
-    own = private_platform(storage="s3")
-    services.up(own, services=("broker", "milvus"))
+def test_platform_down_up_keeps_topics_records_and_group_offsets(private_platform) -> None:
+    own = private_platform()
+    services.up(own, ["broker"])
+    ensure_topics(own)
+    topic, group = own.kafka.tweets_topic, own.kafka.consumer_group
+    lines = generate_stream(GeneratorConfig(seed=33, minutes=0.5, rate=5)).tweets
+    produced = produce_tweets(own, lines)
+    offsets = topic_offsets(own, topic)
+    commit_group_offsets(own, group, {topic: {"0": offsets[0][1], "1": offsets[1][1] // 2}})
+    committed = committed_offsets(own, group, topic)
+
+    assert "broker" in services.down(own, ["broker"])
+    assert not port_in_use(own.broker.port)
+    services.up(own, ["broker"])
+
+    assert set(list_topics(own)) >= {spec.name for spec in topic_specs(own)}
+    assert topic_offsets(own, topic) == offsets
+    assert committed_offsets(own, group, topic) == committed
+    keys = Counter(m.key().decode() for m in read_all(own, topic))
+    assert set(keys) == produced and max(keys.values()) == 1
+
+
+def test_broker_kill9_loses_no_acknowledged_record(private_platform, counts) -> None:
+    own = private_platform()
+    services.up(own, ["broker"])
+    ensure_topics(own)
+    topic, total = own.kafka.tweets_topic, 30_000
+    acked: list[str] = []
+    failed: list[str] = []
+
+    def delivered(err: KafkaError | None, msg: Message) -> None:
+        (failed if err else acked).append(msg.key().decode())
+
+    producer = Producer(client_config(own, **{**PRODUCER_DEFAULTS, "on_delivery": delivered,
+                                              "message.timeout.ms": 120_000}))
+
+    def send() -> None:
+        """~3000 records/s for ~10 s, so the kill lands while records are in flight."""
+        for i in range(total):
+            producer.produce(topic, f"value-{i}".encode(), f"k{i}")
+            if i % 300 == 299:
+                producer.poll(0.1)
+        producer.flush(180)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    wait_for("a third of the records acknowledged", lambda: len(acked) >= total // 3, 60, 0.01)
+    acked_before_kill = len(acked)
+    down_s = _kill_broker(own)
+    sender.join(240)
+    assert not sender.is_alive(), "the producer did not finish after the restart"
+
+    keys = Counter(m.key().decode() for m in read_all(own, topic))
+    lost = set(acked) - set(keys)
+    counts(produced=total, acknowledged=len(acked), failed=len(failed), in_topic=sum(keys.values()),
+           lost=len(lost), duplicated=sum(n - 1 for n in keys.values()),
+           acked_before_kill=acked_before_kill, broker_down_s=round(down_s, 1))
+    assert acked_before_kill < total, "every record was acknowledged before the kill"
+    assert not lost, f"{len(lost)} acknowledged records lost, e.g. {sorted(lost)[:5]}"
+    assert max(keys.values()) == 1, "a retried send was written twice"
+    assert len(acked) + len(failed) == total
+
+
+def test_stream_job_survives_broker_kill9(private_platform, counts) -> None:
+    own = private_platform()
+    services.up(own, ["broker", "milvus"])
     job = derive_settings(own, stream=STREAM)
     lines = generate_stream(GeneratorConfig(seed=31, minutes=1.0, rate=1.5, users=50, trends=2,
                                             decoys=0)).tweets
@@ -54,93 +120,26 @@ def test_durable_broker_restart_loses_nothing(private_platform, counts):
     try:
         pid = local_job.launch_local_job(job)
         produced = produce_tweets(job, first)
-        wait_for("the first half in Milvus", lambda: len(set(milvus_rows(job)[1])) >= len(first), 300, 2)
+        wait_for("the first half in Milvus",
+                 lambda: len(set(milvus_rows(job)[1])) >= len(first), 300, 2)
         offsets_before = topic_offsets(job, job.kafka.tweets_topic)
         committed_before = committed_total(job)
-        down_s = _restart_broker(job)
+        down_s = _kill_broker(job)
         offsets_after = topic_offsets(job, job.kafka.tweets_topic)
         committed_after_restart = committed_total(job)
         produced |= produce_tweets(job, second)
-        wait_for("the second half in Milvus", lambda: len(set(milvus_rows(job)[1])) >= len(produced), 300, 2)
+        wait_for("the second half in Milvus",
+                 lambda: len(set(milvus_rows(job)[1])) >= len(produced), 300, 2)
+        wait_for("the job's group to catch up", lambda: committed_total(job) == sum(
+            high for _, high in topic_offsets(job, job.kafka.tweets_topic).values()), 120, 2)
         total, ids = milvus_rows(job)
         assert local_job.running_job(job)[0] == pid, "the job died with the broker:\n" + job_log(job)
     finally:
         local_job.stop_local_job(job)
     lost = produced - set(ids)
-    counts(mode="s3", produced=len(produced), in_milvus=total, in_dlq=0, lost=len(lost),
+    counts(produced=len(produced), in_milvus=total, in_dlq=0, lost=len(lost),
            duplicated=total - len(set(ids)), broker_down_s=round(down_s, 1),
-           records_before=sum(h for _, h in offsets_before.values()),
-           records_after=sum(h for _, h in offsets_after.values()),
            committed_before=committed_before, committed_after_restart=committed_after_restart)
-    assert offsets_after == offsets_before
-    assert "< processed" not in job_log(job, chars=10**7)  # durable: no offset ever went back
+    assert offsets_after == offsets_before, "acknowledged records went missing in the kill"
     assert committed_after_restart >= committed_before
     assert not lost and total == len(set(ids)) == len(produced)
-
-
-@pytest.mark.integration
-def test_memory_broker_reset_is_reported_as_data_loss(private_platform, counts):
-    own = private_platform(storage="memory")
-    services.up(own, services=("broker", "milvus"))
-    job = derive_settings(own, stream=STREAM)
-    assert job.stream.fail_on_data_loss is False  # the default: report, then carry on
-    lines = generate_stream(GeneratorConfig(seed=32, minutes=1.0, rate=1.5, users=50, trends=2,
-                                            decoys=0)).tweets
-    first, after_reset = lines[: len(lines) // 2], lines[len(lines) // 2:]
-    topic = job.kafka.tweets_topic
-
-    def reported() -> list[str]:
-        return [line for line in job_log(job, chars=400_000).splitlines()
-                if "data loss" in line.lower() and topic in line]
-
-    try:
-        pid = local_job.launch_local_job(job)
-        produced = produce_tweets(job, first)
-        wait_for("the first half in Milvus", lambda: len(set(milvus_rows(job)[1])) >= len(first), 300, 2)
-        committed_before = committed_total(job)
-        _restart_broker(job)
-        ensure_topics(job)  # an empty topic again: every partition's offset went back to 0
-        report = wait_for("the job to report the reset", reported, 120, 2)
-        produced |= produce_tweets(job, after_reset)
-        wait_for("the records produced after the reset in Milvus",
-                 lambda: len(set(milvus_rows(job)[1])) >= len(produced), 300, 2)
-        total, ids = milvus_rows(job)
-        alive = local_job.running_job(job)[0] == pid
-    finally:
-        local_job.stop_local_job(job)
-    lost_after_reset = _ids(after_reset) - set(ids)
-    counts(mode="memory", produced=len(produced), in_milvus=total, in_dlq=0,
-           lost=len(produced - set(ids)), duplicated=total - len(set(ids)),
-           committed_before_reset=committed_before, produced_after_reset=len(after_reset),
-           lost_after_reset=len(lost_after_reset), report=report[0][-300:])
-    assert alive, job_log(job)
-    assert any("processed" in line for line in report), report
-    assert not lost_after_reset, "records produced after the reset were skipped"
-    assert total == len(set(ids)) == len(produced)
-
-
-def _ids(lines) -> set[str]:
-    return {tweet_id(line) for line in lines}
-
-
-def _reader(fail_on_data_loss: bool) -> KafkaStreamReader:
-    return KafkaStreamReader(SourceOptions.parse({
-        "kafka.bootstrap.servers": "127.0.0.1:9", "subscribe": "t",
-        "failOnDataLoss": str(fail_on_data_loss).lower()}))
-
-
-def test_source_plans_past_a_reset_only_after_saying_so(caplog):
-    """What the memory-mode scenario relies on, planner-level: a partition whose end went
-    below the checkpoint is reported and continued from its new end (never left behind the
-    checkpoint, which would skip every record produced after the reset); a partition the
-    broker no longer lists is reported and dropped, so a recreated one is read from 0."""
-    start = {"t": {"0": 10, "1": 7, "2": 4}}
-    with caplog.at_level(logging.WARNING, logger="trendstream.kafka.spark_source"):
-        planned = _reader(False)._check_loss(start, {"t": {"0": 3, "2": 9}})
-    assert planned == {"t": {"0": 3, "2": 9}}
-    assert "t[0] high watermark 3 < processed 10" in caplog.text
-    assert "t[1] is gone from the broker" in caplog.text
-    with pytest.raises(DataLossError, match="high watermark 3 < processed 10"):
-        _reader(True)._check_loss(start, {"t": {"0": 3, "1": 7, "2": 9}})
-    # under maxOffsetsPerTrigger, the moved-back partition still ends at its new end
-    assert cap_offsets(start, {"t": {"0": 3, "1": 7, "2": 104}}, 50) == {"t": {"0": 3, "1": 7, "2": 54}}

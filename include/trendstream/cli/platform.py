@@ -36,7 +36,7 @@ def _services_option(default_help: str) -> click.Option:
 
 @click.group("platform")
 def platform() -> None:
-    """Start, stop and inspect the local services (Tansu broker, Milvus Lite or standalone, Airflow 3)."""
+    """Start, stop and inspect the local services (Apache Kafka broker, Milvus Lite or standalone, Airflow 3)."""
 
 
 @platform.command("up")
@@ -119,7 +119,7 @@ def status(services_: str | None, as_json: bool) -> None:
 @click.option("-n", "--lines", default=40, show_default=True, help="Lines to show from the end.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines (Ctrl-C to stop).")
 def logs(service: str, lines: int, follow: bool) -> None:
-    """Show a service's log: broker, s3, milvus, airflow (all four parts) or airflow-<part>."""
+    """Show a service's log: broker, milvus, airflow (all four parts) or airflow-<part>."""
     settings = get_settings()
     with _platform_errors():
         paths = _log_files(settings, service)

@@ -1,7 +1,7 @@
 """Topic administration: explicit creation, offsets, committed positions and lag.
 
-Offsets go through Kafka's Admin API (``list_offsets``, ``alter_consumer_group_offsets``),
-committed positions through the group's own offset fetch, so what this module reports is
+Offsets go through Kafka's Admin API (``list_offsets``), a group's committed positions
+through the group's own offset fetch and commit, so what this module reports is
 what Kafka's ``kafka-consumer-groups`` tool and ``kcat`` report. Topic names are validated
 and looked up in the full topic list before any per-topic call: a broker configured to
 auto-create topics would otherwise create one a client merely asks about.
@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
-from confluent_kafka import (ConsumerGroupTopicPartitions, IsolationLevel, KafkaError,
-                             KafkaException, TopicPartition)
+from confluent_kafka import (Consumer, IsolationLevel, KafkaError, KafkaException,
+                             TopicPartition)
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 from trendstream.core.settings import Settings
@@ -88,8 +89,15 @@ class TopicSpec:
     config: dict[str, str]
 
 
+def ingest_progress_topic(settings: Settings) -> str:
+    """Where file ingests record how far they got (beside the tweets topic they fill)."""
+    return f"{settings.kafka.tweets_topic}.ingest-progress"
+
+
 def topic_specs(settings: Settings) -> list[TopicSpec]:
-    """Every topic the platform uses, with explicit partitions and retention."""
+    """Every topic the platform uses, with explicit partitions and retention. The ingest
+    progress topic is compacted (one live record per file) and has one partition, so a
+    re-run reads it in order from one place."""
     k = settings.kafka
 
     def spec(name: str, retention_ms: int) -> TopicSpec:
@@ -109,6 +117,9 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     ]
     specs = [spec(name, k.retention_ms) for name in names]
     specs.append(spec(k.dead_letter_topic, k.dead_letter_retention_ms))
+    progress = {"cleanup.policy": "compact", "retention.ms": "-1", "retention.bytes": "-1",
+                "segment.ms": str(3600 * 1000), "min.cleanable.dirty.ratio": "0.1"}
+    specs.append(TopicSpec(validate_topic_name(ingest_progress_topic(settings)), 1, progress))
     return specs
 
 
@@ -171,6 +182,25 @@ def ensure_topics(
 Offsets = dict[str, dict[str, int]]
 """``{"<topic>": {"<partition>": offset}}``: the JSON shape Spark's Kafka source uses."""
 
+# What a broker answers for a moment after a topic is created or the broker (re)started.
+_NOT_READY_YET = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+                  KafkaError.UNKNOWN_LEADER_EPOCH, KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+                  KafkaError.COORDINATOR_NOT_AVAILABLE)
+T = TypeVar("T")
+
+
+def _when_ready(settings: Settings, call: Callable[[], T], timeout: float) -> T:
+    """``call()``, retried while the broker says a leader or group coordinator is not ready
+    yet; other errors (and "not ready" past ``timeout``) are raised as they are."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except KafkaException as exc:
+            if exc.args[0].code() not in _NOT_READY_YET or time.monotonic() > deadline:
+                raise _unavailable(settings, exc) from None
+        time.sleep(0.05)
+
 
 def _partitions(settings: Settings, topic: str, timeout: float) -> list[TopicPartition]:
     return [TopicPartition(topic, p) for p in range(require_topic(settings, topic, timeout=timeout))]
@@ -182,13 +212,15 @@ def _list_offsets(
     """partition → the offset ``spec`` names, through Admin ``list_offsets``. "Latest" is
     the last stable offset (read_committed): what a transactional reader can see."""
     admin = admin_client(settings)
-    request = {tp: spec() for tp in _partitions(settings, topic, timeout)}
-    try:
-        futures = admin.list_offsets(request, isolation_level=IsolationLevel.READ_COMMITTED,
+    partitions = _partitions(settings, topic, timeout)
+
+    def call() -> dict[int, int]:
+        futures = admin.list_offsets({tp: spec() for tp in partitions},
+                                     isolation_level=IsolationLevel.READ_COMMITTED,
                                      request_timeout=timeout)
         return {tp.partition: future.result().offset for tp, future in futures.items()}
-    except KafkaException as exc:
-        raise _unavailable(settings, exc) from None
+
+    return _when_ready(settings, call, timeout)
 
 
 def topic_offsets(
@@ -219,23 +251,25 @@ def offsets_for_times(
     return found
 
 
+def _group_consumer(settings: Settings, group: str, **extra: Any) -> Consumer:
+    """A consumer of ``group`` that never joins it: it reads and commits the group's offsets
+    through the group coordinator. Used instead of Admin ``list_consumer_group_offsets`` /
+    ``alter_consumer_group_offsets``: librdkafka (≤ 2.16) kills the whole process in those
+    when the broker answers NOT_COORDINATOR (SIGSEGV, librdkafka issue #5040) or goes away
+    mid-request (``rd_kafka_enq_once_del_source_return: Assertion `eonce->refcnt > 0'``)."""
+    return Consumer(client_config(settings, **{"group.id": group, "enable.auto.commit": False},
+                                  **extra))
+
+
 def committed_offsets(
     settings: Settings, group: str, topic: str, *, timeout: float = 10.0
 ) -> dict[int, int | None]:
-    """partition → the group's committed offset (``None`` where nothing is committed).
-
-    Read through a consumer of ``group`` that never joins it, not Admin
-    ``list_consumer_group_offsets``: librdkafka (≤ 2.16) dereferences the missing consumer
-    group of an Admin client when the broker answers NOT_COORDINATOR (a new group, a
-    restarted broker) and the whole process dies with SIGSEGV (librdkafka issue #5040)."""
-    from confluent_kafka import Consumer
-
+    """partition → the group's committed offset (``None`` where nothing is committed)."""
     partitions = _partitions(settings, topic, timeout)
-    consumer = Consumer(client_config(settings, **{"group.id": group, "enable.auto.commit": False}))
+    consumer = _group_consumer(settings, group)
     try:
-        committed = consumer.committed(partitions, timeout=timeout)
-    except KafkaException as exc:
-        raise _unavailable(settings, exc) from None
+        committed = _when_ready(settings, lambda: consumer.committed(partitions, timeout=timeout),
+                                timeout)
     finally:
         consumer.close()
     return {tp.partition: (tp.offset if tp.offset >= 0 else None) for tp in committed}
@@ -250,12 +284,22 @@ def commit_group_offsets(
     tps = [TopicPartition(t, int(p), int(o)) for t, ps in offsets.items() for p, o in ps.items()]
     if not tps:
         return
-    admin = admin_client(settings)
+    outcome: list[KafkaError | None] = []
+    consumer = _group_consumer(settings, group,
+                               on_commit=lambda err, _partitions: outcome.append(err))
     try:
-        admin.alter_consumer_group_offsets(
-            [ConsumerGroupTopicPartitions(group, tps)], request_timeout=timeout)[group].result()
-    except KafkaException as exc:
-        raise _unavailable(settings, exc) from None
+        consumer.commit(offsets=tps, asynchronous=True)
+        deadline = time.monotonic() + timeout
+        while not outcome and time.monotonic() < deadline:
+            consumer.poll(0.1)
+    finally:
+        consumer.close()
+    if not outcome:
+        raise KafkaUnavailableError(
+            f"committing offsets of group {group!r} got no answer in {timeout:.0f}s from "
+            f"{settings.kafka.bootstrap_servers}; is the platform up?")
+    if outcome[0] is not None:
+        raise _unavailable(settings, KafkaException(outcome[0]))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,10 @@
 Idempotence + acks=all means a retried send never duplicates and an acknowledged one
 survives; delivery reports are counted so callers can prove "N produced, N delivered".
 A dead broker surfaces as :class:`KafkaUnavailableError` from :meth:`flush`, not as a hang.
+
+With a ``transactional_id`` the producer writes in Kafka transactions (:meth:`commit`):
+``read_committed`` readers see a batch whole or not at all, and the next producer with the
+same id fences this one and aborts whatever transaction it left open.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from trendstream.core.settings import Settings
 from trendstream.kafka.admin import KafkaUnavailableError, client_config
@@ -45,17 +49,43 @@ class IdempotentProducer:
     """confluent-kafka ``Producer`` with our defaults, delivery counting and a checked flush.
 
     ``overrides`` are librdkafka settings applied last (after ``settings.kafka.client_config``).
+    With ``transactional_id``, the producer fences earlier producers of that id and has a
+    transaction open from construction on; :meth:`commit` ends it and opens the next.
     """
 
-    def __init__(self, settings: Settings, **overrides: Any) -> None:
+    def __init__(
+        self, settings: Settings, *, transactional_id: str | None = None,
+        init_timeout: float = 30.0, **overrides: Any,
+    ) -> None:
         self.settings = settings
         self.stats = DeliveryStats()
         config = client_config(settings, **PRODUCER_DEFAULTS)
         config.update(settings.kafka.client_config)  # user settings beat our defaults
         config.update(overrides)
         config["on_delivery"] = self._on_delivery
+        if transactional_id is not None:
+            config["transactional.id"] = transactional_id
+        self.transactional_id = transactional_id
         self._producer: Producer | None = Producer(config)
         self.produced = 0
+        self.transactions = 0  # committed, with records in them
+        self._in_transaction = False
+        self._transaction_start = 0  # self.produced when the open transaction began
+        if transactional_id is not None:
+            self._start_transactions(init_timeout)
+
+    def _start_transactions(self, timeout: float) -> None:
+        """Fence any earlier producer of our id (aborting its open transaction), then begin."""
+        producer = self._open()
+        try:
+            producer.init_transactions(timeout)
+            producer.begin_transaction()
+            self._in_transaction = True
+        except KafkaException as exc:
+            self.discard()
+            raise self._transaction_error("starting transactions", exc) from None
+        log.info("transactional producer %s ready (earlier producers of this id fenced)",
+                 self.transactional_id)
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
         if err is None:
@@ -92,6 +122,46 @@ class IdempotentProducer:
             raise RuntimeError("this producer is closed")
         return self._producer
 
+    def commit(self, timeout: float = 60.0, *, begin_next: bool = True) -> None:
+        """Commit the open transaction (waiting for every record in it), then begin the next.
+        A failed commit is aborted and raised: none of its records become visible."""
+        producer = self._open()
+        try:
+            producer.commit_transaction(timeout)
+        except KafkaException as exc:
+            if exc.args[0].txn_requires_abort():
+                self._abort(timeout)
+            elif exc.args[0].fatal():
+                self._in_transaction = False  # fenced: the newer producer aborted it
+            raise self._transaction_error("committing a transaction", exc) from None
+        self._in_transaction = False
+        if self.produced > self._transaction_start:  # an empty one is no transaction
+            self.transactions += 1
+        if begin_next:
+            producer.begin_transaction()
+            self._in_transaction = True
+            self._transaction_start = self.produced
+
+    def _abort(self, timeout: float) -> None:
+        """Abort the open transaction; a broker that cannot be told is left to fence it later."""
+        if not self._in_transaction:
+            return
+        self._in_transaction = False
+        try:
+            self._open().abort_transaction(timeout)
+        except KafkaException as exc:
+            log.warning("could not abort transaction of %s (%s); the next producer with this "
+                        "id aborts it", self.transactional_id, exc.args[0])
+
+    def _transaction_error(self, doing: str, exc: KafkaException) -> Exception:
+        """A fatal error (we were fenced) as it is; anything else as an unreachable broker."""
+        error = exc.args[0]
+        what = f"{doing} as {self.transactional_id!r} failed: {error}"
+        if error.fatal():
+            return RuntimeError(f"{what} (a newer producer with this transactional id took over)")
+        return KafkaUnavailableError(
+            f"{what}; is the Kafka broker at {self.settings.kafka.bootstrap_servers} up?")
+
     def flush(self, timeout: float = 30.0) -> DeliveryStats:
         """Wait for every queued record; raise if some stay undelivered or failed."""
         remaining = self._open().flush(timeout)
@@ -117,11 +187,14 @@ class IdempotentProducer:
             return
         self._producer.purge()
         self._producer.poll(0)
+        self._abort(5.0)
         self._producer = None
 
     def close(self, timeout: float = 30.0) -> None:
-        """Flush, then drop whatever could not be sent."""
+        """Flush (commit, for a transactional producer), then drop whatever could not be sent."""
         try:
+            if self._in_transaction:
+                self.commit(timeout, begin_next=False)
             self.flush(timeout)
         finally:
             self.discard()

@@ -87,7 +87,9 @@ def with_vector_derived(frame: pd.DataFrame, now: datetime, vector_column: str =
 
 
 def stream_frame(settings: Settings) -> tuple[pd.DataFrame, BatchRef]:
-    """Dead-letter rate (dead letters per tweet in retention) and the consumer lag, one row."""
+    """Dead-letter rate (dead letters per tweet in retention) and the consumer lag, one row.
+    Counted from offsets, which also count one commit marker per partition and ingest
+    transaction: at most partitions / transaction records (4 / 20k) added to the rate."""
     from trendstream.kafka.admin import consumer_lag, topic_offsets
 
     k = settings.kafka
