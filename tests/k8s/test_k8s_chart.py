@@ -72,7 +72,7 @@ def test_renders_every_component(rendered: Rendered) -> None:
         "Role", "RoleBinding", "NetworkPolicy", "Service",
     }
     assert expected <= kinds, expected - kinds
-    assert len(rendered.of_kind("KafkaTopic")) == 6
+    assert len(rendered.of_kind("KafkaTopic")) == 7
 
 
 def test_builtin_manifests_are_valid_kubernetes(rendered: Rendered) -> None:
@@ -95,7 +95,7 @@ def test_custom_resources_match_operator_crds(rendered: Rendered, validators) ->
         errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
         assert not errors, [f"{doc['kind']}: {list(e.path)}: {e.message}" for e in errors]
         checked += 1
-    assert checked == 1 + 6  # the SparkApplication and every topic
+    assert checked == 1 + 7  # the SparkApplication and every topic
 
 
 def test_every_manifest_has_a_validator(rendered: Rendered, validators) -> None:

@@ -104,7 +104,7 @@ def _format_storage(settings: Settings, config: Path) -> None:
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
     argv = [java_executable(settings), "-Xmx256m", f"-Dlog4j2.configurationFile={log4j_config()}",
             "-cp", kafka_classpath(settings), "kafka.tools.StorageTool", "format",
-            "--ignore-formatted", "-t", cluster_id, "-c", str(config)]
+            "--ignore-formatted", f"--cluster-id={cluster_id}", "-c", str(config)]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise PlatformError(f"formatting Kafka storage in {settings.kafka_data_dir} failed: "
