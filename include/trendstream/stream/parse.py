@@ -59,15 +59,21 @@ TOP_FIELDS = (*V2_FIELDS, "kind", "type", "user_id", "tweet_id", "target_user_id
               "quote_count", "hashtags", "mentions", "urls", "metrics")
 JSON_OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt",
                 "allowNonNumericNumbers": "false", "allowSingleQuotes": "false"}
+METRICS = ("like_count", "retweet_count", "reply_count", "quote_count", "favorite_count")
 PARSED = ("reason string, detail string, kind string, id string, author_id string, "
           "created_at timestamp, text string, hashtags array<string>, user_id string, "
           "tweet_id string, type string")
+PARSED_TYPES = dict(field.split(" ", 1) for field in PARSED.split(", "))
 _WS = "[ \\t\\n\\r]"  # JSON whitespace
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-ISO_RE = (r"^([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{3}|[0-9]{6}))?"
-          r"(Z|([+-])(?:([01][0-9]|2[0-3]):([0-5][0-9])))?$")
-V1_RE = (r"^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (" + "|".join(_MONTHS) + r") ([0-9]{2}) "
-         r"([0-9]{2}:[0-9]{2}:[0-9]{2}) ([+-])([01][0-9]|2[0-3])([0-5][0-9]) ([0-9]{4})$")
+# Timestamps judged natively (others are doubtful): ISO with 3 or 6 fraction digits and an
+# offset Spark parses (< 18 h), and v1.1's format.
+ISO_RE = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3}|\.[0-9]{6})?"
+          r"(Z|[+-](0[0-9]|1[0-7]):[0-5][0-9])?$")
+ISO_PATTERN = "yyyy-MM-dd'T'HH:mm:ss[.SSSSSS]XXX"
+V1_RE = (r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (" + "|".join(_MONTHS) + r") [0-9]{2} "
+         r"[0-9]{2}:[0-9]{2}:[0-9]{2} [+-](0[0-9]|1[0-7])[0-5][0-9] [0-9]{4}$")
+V1_PATTERN = "MMM dd HH:mm:ss Z yyyy"  # after the weekday, which Python does not check either
 LONE_SURROGATE_RE = (r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
                      r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
@@ -93,14 +99,21 @@ def _java_class(pred) -> str:
 
 @functools.cache
 def _classes() -> dict[str, str]:
-    """Python's ``\\w`` and ``str.isspace``, and the characters that may change under NFC
-    (or combine with the one before), computed once from this interpreter's tables."""
+    """Python's ``\\w`` and ``str.isspace``, and the characters NFC may change: those that
+    change alone, combining marks (reordered), the second halves of canonical pairs (which
+    compose with the character before) and Hangul vowels/finals. Computed once from this
+    interpreter's tables."""
     word = re.compile(r"\w")
+    seconds = set()
+    for cp in range(0x110000):
+        parts = unicodedata.decomposition(chr(cp)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            seconds.add(chr(int(parts[1], 16)))
     return {
         "word": _java_class(lambda c: word.match(c) is not None),
         "space": _java_class(str.isspace),
         "nfc_unstable": _java_class(
-            lambda c: unicodedata.category(c)[0] == "M" or unicodedata.normalize("NFC", c) != c
+            lambda c: unicodedata.combining(c) != 0 or c in seconds or unicodedata.normalize("NFC", c) != c
             or "\u1161" <= c <= "\u1175" or "\u11a8" <= c <= "\u11c2"),
     }
 
@@ -113,24 +126,49 @@ def _F():
     return F
 
 
-def _vt(v):
-    """The JSON type of a variant (``STRING``, ``BIGINT``, ``OBJECT<…>``…; NULL when absent)."""
-    F = _F()
-    return F.call_function("schema_of_variant", v)
+class Field:
+    """A variant with its JSON type and string value, computed once per row when the
+    field is materialised as columns (see :func:`_materialise`), else inline."""
+
+    def __init__(self, v, t=None, s=None) -> None:
+        F = _F()
+        self.v = v
+        self.t = t if t is not None else F.call_function("schema_of_variant", v)
+        self.s = s if s is not None else F.call_function("variant_get", v, F.lit("$"), F.lit("string"))
 
 
-def _vstr(v):
-    return _F().call_function("variant_get", v, _F().lit("$"), _F().lit("string"))
+def _field(x) -> Field:
+    return x if isinstance(x, Field) else Field(x)
 
 
-def _present(v):
+def _vt(x):
+    """The JSON type (``STRING``, ``BIGINT``, ``OBJECT<…>``…; NULL when absent)."""
+    return _field(x).t
+
+
+def _vstr(x):
+    return _field(x).s
+
+
+def _present(x):
     """The key is there (a JSON ``null`` counts: Python's ``key in obj``)."""
-    return v.isNotNull()
+    return _field(x).v.isNotNull()
 
 
-def _given(v):
+def _given(x):
     """Present and not ``null`` (what ``_require`` accepts)."""
+    v = _field(x).v
     return v.isNotNull() & ~_F().call_function("is_variant_null", v)
+
+
+def _materialise(df, variants: dict[str, Any]):
+    """``df`` with each variant, then its type and string value, as columns: the checks
+    read them many times, and Spark keeps a projected column computed once."""
+    F = _F()
+    df = df.select("*", *[v.alias(n) for n, v in variants.items()])
+    fields = {n: Field(F.col(n)) for n in variants}
+    df = df.select("*", *[c for n, f in fields.items() for c in (f.t.alias(f"{n}__t"), f.s.alias(f"{n}__s"))])
+    return df, {n: Field(F.col(n), F.col(f"{n}__t"), F.col(f"{n}__s")) for n in variants}
 
 
 def _is(t, prefix: str):
@@ -154,18 +192,19 @@ def _maybe_int(t):
 def _truthy(v):
     """Python's truth value of a JSON value (``null``, ``false``, 0, "", [] and {} are false)."""
     F = _F()
-    t, s = _vt(v), _vstr(v)
-    zero = F.call_function("try_variant_get", v, F.lit("$"), F.lit("double")) == 0
-    falsy = (F.call_function("is_variant_null", v) | (_type(t, "STRING") & (s == ""))
+    v = _field(v)
+    t, s = v.t, v.s
+    zero = F.call_function("try_variant_get", v.v, F.lit("$"), F.lit("double")) == 0
+    falsy = (F.call_function("is_variant_null", v.v) | (_type(t, "STRING") & (s == ""))
              | (_type(t, "BOOLEAN") & (s == "false")) | (_is(t, "ARRAY") & (s == "[]"))
              | (_is(t, "OBJECT") & (s == "{}"))
              | ((_is_int(t) | _is(t, "DECIMAL") | _type(t, "DOUBLE")) & F.coalesce(zero, F.lit(False))))
-    return v.isNotNull() & ~F.coalesce(falsy, F.lit(False))
+    return v.v.isNotNull() & ~F.coalesce(falsy, F.lit(False))
 
 
-def _get(v, path: str):
+def _get(x, path: str):
     F = _F()
-    return F.call_function("variant_get", v, F.lit(path))
+    return F.call_function("variant_get", _field(x).v, F.lit(path))
 
 
 class Checks:
@@ -214,44 +253,34 @@ def _required_id(v, name: str) -> Checks:
     return Checks().fail(~_given(v), R.MISSING_FIELD, name).extend(_id_checks(v, name))
 
 
-def _time(v, name: str = "created_at"):
-    """``parse_time`` on a required field: (checks, UTC timestamp)."""
+def time_value(x):
+    """``parse_time``'s UTC result where it is judged natively (NULL otherwise)."""
     F = _F()
-    t, s = _vt(v), _vstr(v)
-    iso = [F.regexp_extract(s, ISO_RE, i) for i in range(1, 8)]
-    iso_local = F.call_function(
-        "try_to_timestamp",
-        F.concat(iso[0], F.lit("T"), iso[1], F.lit("."), F.rpad(iso[2], 6, "0"), F.lit("+00:00")),
-        F.lit("yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"))
-    iso_offset = F.when(iso[3].isin("", "Z"), F.lit(0)).otherwise(
-        F.when(iso[4] == "-", -1).otherwise(1) * (iso[5].try_cast("int") * 3600 + iso[6].try_cast("int") * 60))
-    v1 = [F.regexp_extract(s, V1_RE, i) for i in range(1, 8)]
-    month = F.lpad((F.array_position(F.array(*map(F.lit, _MONTHS)), v1[0])).cast("string"), 2, "0")
-    v1_local = F.call_function(
-        "try_to_timestamp", F.concat(v1[6], F.lit("-"), month, F.lit("-"), v1[1], F.lit("T"), v1[2],
-                                     F.lit("+00:00")),
-        F.lit("yyyy-MM-dd'T'HH:mm:ssXXX"))
-    v1_offset = F.when(v1[3] == "-", -1).otherwise(1) * (v1[4].try_cast("int") * 3600 + v1[5].try_cast("int") * 60)
-    is_iso, is_v1 = s.rlike(ISO_RE), s.rlike(V1_RE)
-    millis = F.call_function("try_variant_get", v, F.lit("$"), F.lit("bigint"))
+    t, s = _vt(x), _vstr(x)
+    millis = F.call_function("try_variant_get", _field(x).v, F.lit("$"), F.lit("bigint"))
+    with_zone = F.when(s.rlike("(Z|[0-9]{2}:[0-9]{2})$"), s).otherwise(F.concat(s, F.lit("Z")))
+    return (F.when(_type(t, "STRING") & s.rlike(ISO_RE),
+                   F.call_function("try_to_timestamp", with_zone, F.lit(ISO_PATTERN)))
+            .when(_type(t, "STRING") & s.rlike(V1_RE),
+                  F.call_function("try_to_timestamp", F.substring(s, 5, 100), F.lit(V1_PATTERN)))
+            .when(_is_int(t), F.call_function("timestamp_micros",
+                                              F.call_function("try_multiply", millis, F.lit(1000)))))
 
-    def shifted(local, offset_s):
-        return F.call_function("timestamp_micros", F.call_function("unix_micros", local) - offset_s * 1_000_000)
 
-    ts = (F.when(_type(t, "STRING") & is_iso, shifted(iso_local, iso_offset))
-          .when(_type(t, "STRING") & is_v1, shifted(v1_local, v1_offset))
-          .when(_is_int(t), F.call_function("timestamp_micros", F.call_function("try_multiply", millis, F.lit(1000)))))
+def _time(x, ts, name: str = "created_at") -> Checks:
+    """``parse_time`` on a required field whose :func:`time_value` is ``ts``."""
+    F = _F()
+    t, s = _vt(x), _vstr(x)
     latest = F.current_timestamp() + F.expr(f"INTERVAL {int(FUTURE_SLACK.total_seconds())} SECONDS")
-    bad = F.concat(F.lit(f"{name}="), F.substring(s, 1, 40))
-    checks = (Checks()
-              .fail(~_given(v), R.MISSING_FIELD, name)
-              .doubt(_maybe_int(t) | t.startswith("DECIMAL") | _type(t, "DOUBLE"))
-              .doubt(_type(t, "STRING") & ~is_iso & ~is_v1
-                     & (s.rlike("^[0-9]") | s.rlike("^[^\\x00-\\x7f]") | s.rlike("(?i)^[mtwfs]")))
-              .fail(ts.isNull(), R.BAD_TIMESTAMP, bad)
-              .fail((ts < F.lit(EARLIEST_TIME)) | (ts > latest), R.BAD_TIMESTAMP,
-                    F.concat(F.lit("out of range: "), F.substring(s, 1, 40))))
-    return checks, ts
+    native_string = s.rlike(ISO_RE) | s.rlike(V1_RE)
+    return (Checks()
+            .fail(~_given(x), R.MISSING_FIELD, name)
+            .doubt(_is(t, "DECIMAL") | _type(t, "DOUBLE"))
+            .doubt(_type(t, "STRING") & ~native_string
+                   & (s.rlike("^[0-9]") | s.rlike("^[^\\x00-\\x7f]") | s.rlike("(?i)^[mtwfs]")))
+            .fail(ts.isNull(), R.BAD_TIMESTAMP, F.concat(F.lit(f"{name}="), F.substring(s, 1, 40)))
+            .fail((ts < F.lit(EARLIEST_TIME)) | (ts > latest), R.BAD_TIMESTAMP,
+                  F.concat(F.lit("out of range: "), F.substring(s, 1, 40))))
 
 
 def _text(v, max_chars: int, *, required: bool):
@@ -259,13 +288,14 @@ def _text(v, max_chars: int, *, required: bool):
     F = _F()
     t, s = _vt(v), _vstr(v)
     classes = _classes()
-    unstable = s.rlike(f"[{classes['nfc_unstable']}]")
+    non_ascii = F.octet_length(s) != F.char_length(s)
     checks = Checks()
     if required:
         checks.fail(~_given(v), R.MISSING_FIELD, "text")
     checks.fail(~_type(t, "STRING"), R.WRONG_TYPE, "text must be a string")
     checks.fail(F.instr(s, "\u0000") > 0, R.CONTROL_CHARACTERS, "NUL in text")
-    checks.doubt(unstable & ((F.instr(s, "#") > 0) | (F.char_length(s) * 3 > max_chars)))
+    checks.doubt(non_ascii & ((F.instr(s, "#") > 0) | (F.char_length(s) * 3 > max_chars))
+                 & s.rlike(f"[{classes['nfc_unstable']}]"))
     checks.fail(s.rlike(f"^[{classes['space']}]*$"), R.EMPTY_TEXT, "text is empty")
     checks.fail(F.char_length(s) > max_chars, R.OVERSIZED_TEXT,
                 F.concat(F.char_length(s).cast("string"), F.lit(f" chars > {max_chars}")))
@@ -290,12 +320,10 @@ def _norm_tags(tags):
     return F.array_distinct(F.transform(tags, lambda x: F.lower(F.regexp_replace(x, "^#+", ""))))
 
 
-def _entity_tags(entities, key: str, field: str):
-    """``_tags`` on an entities object: (checks, tags or NULL when absent)."""
+def _entity_tags(entities_obj, items: Field, key: str, field: str):
+    """``_tags`` on ``entities[key]`` (``items``): (checks, tags or NULL where ``_tags`` gives None)."""
     F = _F()
-    items = _get(entities, f"$.{key}")
-    is_obj = _is(_vt(entities), "OBJECT")
-    listed = F.call_function("try_variant_get", items, F.lit("$"), F.lit("array<variant>"))
+    listed = F.call_function("try_variant_get", items.v, F.lit("$"), F.lit("array<variant>"))
 
     def value(item):
         inner = _get(item, f"$.{field}")
@@ -303,9 +331,9 @@ def _entity_tags(entities, key: str, field: str):
                 .when(_type(_vt(item), "STRING"), _vstr(item)))
 
     tags = F.filter(F.transform(listed, value), lambda x: x.isNotNull() & (x != ""))
-    checks = Checks().fail(is_obj & items.isNotNull() & ~_is(_vt(items), "ARRAY"), R.WRONG_TYPE,
-                           f"entities.{key} must be a list")
-    return checks, F.when(is_obj & items.isNotNull(), tags)
+    there = entities_obj & _present(items)
+    checks = Checks().fail(there & ~_is(items.t, "ARRAY"), R.WRONG_TYPE, f"entities.{key} must be a list")
+    return checks, F.when(there, tags)
 
 
 def _count_checks(v, name: str) -> Checks:
@@ -314,25 +342,19 @@ def _count_checks(v, name: str) -> Checks:
     return (Checks()
             .doubt(_given(v) & _maybe_int(t))
             .fail(_given(v) & ~_is_int(t), R.WRONG_TYPE, f"{name} must be an integer")
-            .fail(_given(v) & (F.call_function("try_variant_get", v, F.lit("$"), F.lit("decimal(38,0)")) < 0),
+            .fail(_given(v) & (F.call_function("try_variant_get", _field(v).v, F.lit("$"),
+                                               F.lit("decimal(38,0)")) < 0),
                   R.BAD_VALUE, f"{name} is negative"))
 
 
-def _metrics_checks(like, retweet, reply, quote, favorite) -> Checks:
+def _metrics_checks(like: Field, retweet: Field, reply: Field, quote: Field, favorite: Field) -> Checks:
     """``_metrics`` on the four counts (``like_count`` falls back to ``favorite_count``)."""
     F = _F()
-    like_or_fav = F.when(_given(like), like).otherwise(favorite)
+    like_or_fav = Field(F.when(_given(like), like.v).otherwise(favorite.v))
     return (Checks().extend(_count_checks(like_or_fav, "like_count"))
             .extend(_count_checks(retweet, "retweet_count"))
             .extend(_count_checks(reply, "reply_count"))
             .extend(_count_checks(quote, "quote_count")))
-
-
-def _metrics_object(m) -> Checks:
-    return (Checks().fail(_given(m) & ~_is(_vt(m), "OBJECT"), R.WRONG_TYPE, "public_metrics must be an object")
-            .extend(_metrics_checks(*(_get(m, f"$.{k}") for k in
-                                      ("like_count", "retweet_count", "reply_count", "quote_count",
-                                       "favorite_count")))))
 
 
 def _lang(v) -> Checks:
@@ -344,23 +366,22 @@ def _lang(v) -> Checks:
 # --- the shapes ----------------------------------------------------------------------------------
 
 
-def _engagement(r):
+def _engagement(r: dict[str, Field], ts):
     F = _F()
-    etype, etype_s = r["type"], _vstr(r["type"])
-    follow = _type(_vt(etype), "STRING") & (etype_s == "follow")
-    time_checks, ts = _time(r["created_at"])
+    etype = r["type"]
+    follow = _type(etype.t, "STRING") & (etype.s == "follow")
     checks = (Checks()
               .fail(~_given(etype), R.MISSING_FIELD, "type")
-              .fail(~_type(_vt(etype), "STRING") | ~etype_s.isin(*ENGAGEMENT_TYPES), R.BAD_VALUE,
-                    F.concat(F.lit("engagement type "), F.coalesce(F.substring(etype_s, 1, 40), F.lit("?"))))
+              .fail(~_type(etype.t, "STRING") | ~etype.s.isin(*ENGAGEMENT_TYPES), R.BAD_VALUE,
+                    F.concat(F.lit("engagement type "), F.coalesce(F.substring(etype.s, 1, 40), F.lit("?"))))
               .extend(_guarded(follow, _required_id(r["target_user_id"], "target_user_id")))
               .extend(_guarded(~follow, _required_id(r["tweet_id"], "tweet_id")))
               .extend(_required_id(r["id"], "id"))
               .extend(_required_id(r["user_id"], "user_id"))
-              .extend(time_checks))
-    tweet_id = F.when(_given(r["tweet_id"]), _vstr(r["tweet_id"])).otherwise(F.lit(""))
-    return checks, {"kind": F.lit("engagement"), "id": _vstr(r["id"]), "created_at": ts,
-                    "user_id": _vstr(r["user_id"]), "tweet_id": tweet_id, "type": etype_s}
+              .extend(_time(r["created_at"], ts)))
+    tweet_id = F.when(~follow, r["tweet_id"].s).when(_type(r["tweet_id"].t, "STRING"), r["tweet_id"].s)
+    return checks, {"kind": F.lit("engagement"), "id": r["id"].s, "created_at": ts,
+                    "user_id": r["user_id"].s, "tweet_id": F.coalesce(tweet_id, F.lit("")), "type": etype.s}
 
 
 def _guarded(cond, checks: Checks) -> Checks:
@@ -369,37 +390,34 @@ def _guarded(cond, checks: Checks) -> Checks:
     return out
 
 
-def _v2(f, max_chars: int):
+def _v2(f: dict[str, Field], ts, max_chars: int):
     """``_parse_v2`` on the fields ``f`` (of ``data`` in an envelope, else top-level)."""
     F = _F()
-    note = f("note_tweet")
-    note_obj = _is(_vt(note), "OBJECT")
-    text_v = F.when(note_obj, _get(note, "$.text")).otherwise(f("text"))
-    text_checks, text = _text(text_v, max_chars, required=False)
-    entities = f("entities")
-    tag_checks, given_tags = _entity_tags(entities, "hashtags", "tag")
-    refs = f("referenced_tweets")
-    first = _get(refs, "$[0]")
-    ref_type = _get(first, "$.type")
-    ref_first_obj = _is(_vt(refs), "ARRAY") & _is(_vt(first), "OBJECT")
-    time_checks, ts = _time(f("created_at"))
+    note_obj = _is(f["note_tweet"].t, "OBJECT")
+    text_checks, text = _text(f["text_value"], max_chars, required=False)
+    entities_obj = _is(f["entities"].t, "OBJECT")
+    tag_checks, given_tags = _entity_tags(entities_obj, f["entities_hashtags"], "hashtags", "tag")
+    refs, ref_type = f["referenced_tweets"], f["ref_type"]
+    ref_first_obj = _is(refs.t, "ARRAY") & _is(f["ref_first"].t, "OBJECT")
+    metrics = f["public_metrics"]
     checks = (Checks()
-              .fail(~note_obj & ~_given(f("text")), R.MISSING_FIELD, "text")
+              .fail(~note_obj & ~_given(f["text"]), R.MISSING_FIELD, "text")
               .extend(text_checks)
-              .extend(_required_id(f("author_id"), "author_id"))
+              .extend(_required_id(f["author_id"], "author_id"))
               .extend(tag_checks)
-              .extend(_entity_tags(entities, "mentions", "username")[0])
-              .extend(_entity_tags(entities, "urls", "expanded_url")[0])
-              .fail(ref_first_obj & (~_type(_vt(ref_type), "STRING") | ~_vstr(ref_type).isin(*REFERENCE_TYPES)),
+              .extend(_entity_tags(entities_obj, f["entities_mentions"], "mentions", "username")[0])
+              .extend(_entity_tags(entities_obj, f["entities_urls"], "urls", "expanded_url")[0])
+              .fail(ref_first_obj & (~_type(ref_type.t, "STRING") | ~ref_type.s.isin(*REFERENCE_TYPES)),
                     R.BAD_VALUE, "referenced_tweets.type")
-              .extend(_guarded(ref_first_obj, _id_checks_nullable(_get(first, "$.id"), "referenced_tweets.id")))
-              .fail(_given(refs) & ~_is(_vt(refs), "ARRAY"), R.WRONG_TYPE, "referenced_tweets must be a list")
-              .extend(_required_id(f("id"), "id"))
-              .extend(time_checks)
-              .extend(_lang(f("lang")))
-              .extend(_metrics_object(f("public_metrics"))))
+              .extend(_guarded(ref_first_obj, _id_checks_nullable(f["ref_id"], "referenced_tweets.id")))
+              .fail(_given(refs) & ~_is(refs.t, "ARRAY"), R.WRONG_TYPE, "referenced_tweets must be a list")
+              .extend(_required_id(f["id"], "id"))
+              .extend(_time(f["created_at"], ts))
+              .extend(_lang(f["lang"]))
+              .fail(_given(metrics) & ~_is(metrics.t, "OBJECT"), R.WRONG_TYPE, "public_metrics must be an object")
+              .extend(_metrics_checks(*(f[f"metrics_{k}"] for k in METRICS))))
     hashtags = F.coalesce(_norm_tags(given_tags), text_hashtags(text))
-    return checks, {"kind": F.lit("tweet"), "id": _vstr(f("id")), "author_id": _vstr(f("author_id")),
+    return checks, {"kind": F.lit("tweet"), "id": f["id"].s, "author_id": f["author_id"].s,
                     "created_at": ts, "text": text, "hashtags": hashtags}
 
 
@@ -408,68 +426,69 @@ def _id_checks_nullable(v, name: str) -> Checks:
     return Checks().fail(~_given(v), R.WRONG_TYPE, f"{name} must be a string id").extend(_id_checks(v, name))
 
 
-def _canonical(r, max_chars: int):
+def _canonical(r: dict[str, Field], ts, max_chars: int):
     F = _F()
     text_checks, text = _text(r["text"], max_chars, required=True)
-    tags, mentions, urls = r["hashtags"], r["mentions"], r["urls"]
-    tag_list = F.call_function("try_variant_get", tags, F.lit("$"), F.lit("array<variant>"))
+    tags, mentions, urls, metrics = r["hashtags"], r["mentions"], r["urls"], r["metrics"]
+    tag_list = F.call_function("try_variant_get", tags.v, F.lit("$"), F.lit("array<variant>"))
     all_str = F.forall(tag_list, lambda x: _type(_vt(x), "STRING"))
-    time_checks, ts = _time(r["created_at"])
     checks = (Checks()
               .extend(text_checks)
-              .fail(_given(tags) & ~(_is(_vt(tags), "ARRAY") & all_str), R.WRONG_TYPE,
+              .fail(_given(tags) & ~(_is(tags.t, "ARRAY") & all_str), R.WRONG_TYPE,
                     "hashtags must be a list of strings")
-              .fail((_truthy(mentions) & ~_is(_vt(mentions), "ARRAY"))
-                    | (_truthy(urls) & ~_is(_vt(urls), "ARRAY")), R.WRONG_TYPE,
-                    "mentions/urls must be lists")
+              .fail((_truthy(mentions) & ~_is(mentions.t, "ARRAY"))
+                    | (_truthy(urls) & ~_is(urls.t, "ARRAY")), R.WRONG_TYPE, "mentions/urls must be lists")
               .extend(_required_id(r["id"], "id"))
-              .extend(time_checks)
+              .extend(_time(r["created_at"], ts))
               .extend(_required_id(r["author_id"], "author_id"))
               .extend(_lang(r["lang"]))
-              .extend(_metrics_object(r["metrics"])))
-    given = F.transform(tag_list, _vstr)
-    hashtags = F.when(_given(tags), _norm_tags(given)).otherwise(text_hashtags(text))
-    return checks, {"kind": F.lit("tweet"), "id": _vstr(r["id"]), "author_id": _vstr(r["author_id"]),
+              .fail(_given(metrics) & ~_is(metrics.t, "OBJECT"), R.WRONG_TYPE, "public_metrics must be an object")
+              .extend(_metrics_checks(*(Field(_get(metrics, f"$.{k}")) for k in METRICS))))
+    hashtags = F.when(_given(tags), _norm_tags(F.transform(tag_list, _vstr))).otherwise(text_hashtags(text))
+    return checks, {"kind": F.lit("tweet"), "id": r["id"].s, "author_id": r["author_id"].s,
                     "created_at": ts, "text": text, "hashtags": hashtags}
 
 
-def _v1(r, max_chars: int):
+def _v1(r: dict[str, Field], ts, max_chars: int):
+    """``_parse_v1`` (archives; its nested fields are read inline, not materialised)."""
     F = _F()
     user, ext = r["user"], r["extended_tweet"]
-    ext_obj = _is(_vt(ext), "OBJECT")
+    ext_obj = _is(ext.t, "OBJECT")
     ext_text = _get(ext, "$.full_text")
-    text_v = (F.when(ext_obj & ext_text.isNotNull(), ext_text)
-              .when(_present(r["full_text"]), r["full_text"]).otherwise(r["text"]))
+    text_v = Field(F.when(ext_obj & ext_text.isNotNull(), ext_text)
+                   .when(_present(r["full_text"]), r["full_text"].v).otherwise(r["text"].v))
     text_checks, text = _text(text_v, max_chars, required=False)
-    entities = F.when(ext_obj, _get(ext, "$.entities")).otherwise(r["entities"])
-    tag_checks, given_tags = _entity_tags(entities, "hashtags", "text")
-    retweeted = r["retweeted_status"]
-    quoted, replied = r["quoted_status_id_str"], r["in_reply_to_status_id_str"]
+    entities = Field(F.when(ext_obj, _get(ext, "$.entities")).otherwise(r["entities"].v))
+    entities_obj = _is(entities.t, "OBJECT")
 
-    ident = F.when(_present(r["id_str"]), r["id_str"]).otherwise(r["id"])
+    def items(key: str) -> Field:
+        return Field(_get(entities, f"$.{key}"))
+
+    tag_checks, given_tags = _entity_tags(entities_obj, items("hashtags"), "hashtags", "text")
+    retweeted, quoted, replied = r["retweeted_status"], r["quoted_status_id_str"], r["in_reply_to_status_id_str"]
+    ident = Field(F.when(_present(r["id_str"]), r["id_str"].v).otherwise(r["id"].v))
     author = _get(user, "$.id_str")
-    author = F.when(author.isNotNull(), author).otherwise(_get(user, "$.id"))
-    time_checks, ts = _time(r["created_at"])
-    rt_obj = _is(_vt(retweeted), "OBJECT")
+    author = Field(F.when(author.isNotNull(), author).otherwise(_get(user, "$.id")))
+    rt_obj = _is(retweeted.t, "OBJECT")
     checks = (Checks()
-              .fail(~_is(_vt(user), "OBJECT"), R.MISSING_FIELD, "user")
+              .fail(~_is(user.t, "OBJECT"), R.MISSING_FIELD, "user")
               .fail(~_given(text_v), R.MISSING_FIELD, "text")
               .extend(text_checks)
-              .extend(_guarded(rt_obj, _id_checks_nullable(_get(retweeted, "$.id_str"), "retweeted_status")))
+              .extend(_guarded(rt_obj, _id_checks_nullable(Field(_get(retweeted, "$.id_str")), "retweeted_status")))
               .extend(_guarded(~rt_obj & _truthy(quoted), _id_checks(quoted, "quoted_status_id_str")))
               .extend(_guarded(~rt_obj & ~_truthy(quoted) & _truthy(replied), _id_checks(replied, "in_reply_to")))
               .fail(~_given(ident), R.MISSING_FIELD, "id_str")
               .extend(_id_checks(ident, "id_str"))
-              .extend(time_checks)
+              .extend(_time(r["created_at"], ts))
               .extend(_id_checks_nullable(author, "user.id_str"))
               .extend(_lang(r["lang"]))
               .extend(tag_checks)
-              .extend(_entity_tags(entities, "user_mentions", "screen_name")[0])
-              .extend(_entity_tags(entities, "urls", "expanded_url")[0])
+              .extend(_entity_tags(entities_obj, items("user_mentions"), "user_mentions", "screen_name")[0])
+              .extend(_entity_tags(entities_obj, items("urls"), "urls", "expanded_url")[0])
               .extend(_metrics_checks(r["favorite_count"], r["retweet_count"], r["reply_count"],
-                                      r["quote_count"], F.lit(None).cast("variant"))))
+                                      r["quote_count"], Field(F.lit(None).cast("variant")))))
     hashtags = F.coalesce(_norm_tags(given_tags), text_hashtags(text))
-    return checks, {"kind": F.lit("tweet"), "id": _vstr(ident), "author_id": _vstr(author),
+    return checks, {"kind": F.lit("tweet"), "id": ident.s, "author_id": author.s,
                     "created_at": ts, "text": text, "hashtags": hashtags}
 
 
@@ -490,42 +509,71 @@ def _count(s, char: str):
     return F.char_length(s) - F.char_length(F.replace(s, F.lit(char), F.lit("")))
 
 
-def parse_records(raw_df, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: int = MAX_TEXT_CHARS):
-    """``raw_df`` (a Kafka frame with ``value``) plus the :data:`PARSED` columns: ``reason``
-    (NULL when valid, ``"?"`` when doubtful), ``detail``, ``kind`` (tweet / engagement) and
-    the event's fields. Pure JVM; see :func:`resolve_doubtful` for the doubtful rows."""
+def _raw_columns(raw_df):
+    """Stage 1: ``from_json`` plus what is judged on the bytes themselves."""
     F = _F()
     value = F.col("value")
     text = value.cast("string")
-    stage = raw_df.select(
+    return raw_df.select(
         "*", F.from_json(text, record_schema(), JSON_OPTIONS).alias("_j"),
         F.octet_length(value).alias("_size"),
         F.call_function("is_valid_utf8", value).alias("_utf8"),
         (~text.rlike(f"}}{_WS}*$")).alias("_trailing"),
         ((_count(text, "{") != _count(text, "}")) | (_count(text, "[") != _count(text, "]"))
-         | text.rlike(f"[}}\]]{_WS}*[^ \t\n\r,\]}}]")
+         | text.rlike(f"[}}\\]]{_WS}*[^ \\t\\n\\r,\\]}}]")
          | ((F.instr(text, "\\u") > 0) & text.rlike(LONE_SURROGATE_RE))).alias("_odd"))
+
+
+def _fields(df):
+    """Stages 2-3: the top-level and v2 fields (``data``'s in an envelope), then the
+    nested ones the v2 and canonical rules read, each with type and string value."""
+    F = _F()
     j = F.col("_j")
-    top = {n: j[n] for n in TOP_FIELDS}
     envelope = j["data"].isNotNull()
+    level1 = {f"top_{n}": j[n] for n in TOP_FIELDS}
+    level1.update({f"v2_{n}": F.when(envelope, j["data"][n]).otherwise(j[n]) for n in V2_FIELDS})
+    df, one = _materialise(df, level1)
+    note, entities = one["v2_note_tweet"], one["v2_entities"]
+    level2 = {
+        "v2_text_value": F.when(_is(note.t, "OBJECT"), _get(note, "$.text")).otherwise(one["v2_text"].v),
+        "v2_ref_first": _get(one["v2_referenced_tweets"], "$[0]"),
+        "v2_ref_type": _get(one["v2_referenced_tweets"], "$[0].type"),
+        "v2_ref_id": _get(one["v2_referenced_tweets"], "$[0].id"),
+        **{f"v2_entities_{k}": _get(entities, f"$.{k}") for k in ("hashtags", "mentions", "urls")},
+        **{f"v2_metrics_{k}": _get(one["v2_public_metrics"], f"$.{k}") for k in METRICS},
+    }
+    df, two = _materialise(df, level2)
+    df = df.select("*", time_value(one["v2_created_at"]).alias("_ts_v2"),
+                   time_value(one["top_created_at"]).alias("_ts_top"))
+    v2 = {n[3:]: f for n, f in {**one, **two}.items() if n.startswith("v2_")}
+    top = {n[4:]: f for n, f in one.items() if n.startswith("top_")}
+    return df, top, v2, envelope
 
-    def field(name: str):
-        return F.when(envelope, j["data"][name]).otherwise(top[name])
 
+def parse_records(raw_df, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: int = MAX_TEXT_CHARS):
+    """``raw_df`` (a Kafka frame with ``value``) plus the :data:`PARSED` columns: ``reason``
+    (NULL when valid, ``"?"`` when doubtful), ``detail``, ``kind`` (tweet / engagement) and
+    the event's fields. Pure JVM; see :func:`resolve_doubtful` for the doubtful rows."""
+    F = _F()
+    df, top, v2, envelope = _fields(_raw_columns(raw_df))
+    j, value = F.col("_j"), F.col("value")
     shapes = {
-        "engagement": (_type(_vt(top["kind"]), "STRING") & (_vstr(top["kind"]) == "engagement"))
+        "engagement": (_type(top["kind"].t, "STRING") & (top["kind"].s == "engagement"))
         | (_present(top["type"]) & _present(top["user_id"]) & ~_present(top["text"])),
         "v2": envelope,
-        "canonical": _type(_vt(top["kind"]), "STRING") & (_vstr(top["kind"]) == "tweet"),
+        "canonical": _type(top["kind"].t, "STRING") & (top["kind"].s == "tweet"),
         "v1": _present(top["id_str"]) | _present(top["user"]) | _present(top["full_text"]),
         "v2bare": _present(top["text"]) | _present(top["author_id"]),
     }
     shape = F.lit("unknown")
     for name in reversed(shapes):
         shape = F.when(shapes[name], F.lit(name)).otherwise(shape)
-    built = {"engagement": _engagement(top), "v2": _v2(field, max_text_chars),
-             "canonical": _canonical(top, max_text_chars), "v1": _v1(top, max_text_chars)}
-    built["v2bare"] = built["v2"]  # same rules; ``field`` reads the top level without ``data``
+    df = df.withColumn("_shape", shape)
+    ts_v2, ts_top = F.col("_ts_v2"), F.col("_ts_top")
+    built = {"engagement": _engagement(top, ts_top), "v2": _v2(v2, ts_v2, max_text_chars),
+             "canonical": _canonical(top, ts_top, max_text_chars), "v1": _v1(top, ts_top, max_text_chars)}
+    in_shape = {"engagement": F.col("_shape") == "engagement", "v2": F.col("_shape").isin("v2", "v2bare"),
+                "canonical": F.col("_shape") == "canonical", "v1": F.col("_shape") == "v1"}
     checks = (Checks()
               .fail(value.isNull(), R.MISSING_FIELD, "record has no value")
               .fail(F.col("_size") > max_bytes, R.OVERSIZED_RECORD,
@@ -536,25 +584,17 @@ def parse_records(raw_df, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: 
               .fail(F.col("_trailing"), R.INVALID_JSON, "extra data after the object")
               .doubt(F.col("_odd")))
     for name, (shape_checks, _) in built.items():
-        if name != "v2bare":
-            checks.extend(_guarded(F.col("_shape").isin(name, "v2bare") if name == "v2"
-                                   else F.col("_shape") == name, shape_checks))
+        checks.extend(_guarded(in_shape[name], shape_checks))
     checks.fail(F.col("_shape") == "unknown", R.UNKNOWN_FORMAT, "no known shape")
-    columns = {}
-    for column in ("kind", "id", "author_id", "created_at", "text", "hashtags", "user_id", "tweet_id", "type"):
-        out = None
+    verdict = checks.verdict()
+    columns = {"reason": verdict["reason"], "detail": verdict["detail"]}
+    for column in PARSED_TYPES:
         for name, (_, fields) in built.items():
             if column in fields:
-                out = (F.when(F.col("_shape") == name, fields[column]) if out is None
-                       else out.when(F.col("_shape") == name, fields[column]))
-        columns[column] = out
-    verdict = checks.verdict()
-    typed = dict(zip(("reason", "detail"), (verdict["reason"], verdict["detail"])))
-    kinds = dict(field.split(" ", 1) for field in PARSED.split(", "))
-    shaped = stage.withColumn("_shape", shape)
-    return shaped.select(
-        *raw_df.columns,
-        *[(typed.get(c) if c in typed else columns[c]).cast(kinds[c]).alias(c) for c in kinds])
+                prior = columns.get(column)
+                columns[column] = (F.when(in_shape[name], fields[column]) if prior is None
+                                   else prior.when(in_shape[name], fields[column]))
+    return df.select(*raw_df.columns, *[columns[c].cast(t).alias(c) for c, t in PARSED_TYPES.items()])
 
 
 def _python_verdicts(max_bytes: int, max_text_chars: int):
@@ -564,7 +604,9 @@ def _python_verdicts(max_bytes: int, max_text_chars: int):
         import pandas as pd
 
         rows = [_python_row(v, max_bytes, max_text_chars) if v is not None else {} for v in values]
-        return pd.DataFrame(rows, columns=[f.split(" ")[0] for f in PARSED.split(", ")])
+        frame = pd.DataFrame({c: pd.Series([row.get(c) for row in rows], dtype=object) for c in PARSED_TYPES})
+        frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+        return frame
 
     return judge
 
@@ -599,7 +641,7 @@ def resolve_doubtful(parsed, *, max_bytes: int = MAX_RECORD_BYTES, max_text_char
     F = _F()
     judge = pandas_udf(_python_verdicts(max_bytes, max_text_chars), PARSED)
     doubtful = F.col("reason") == DOUBT
-    names = [f.split(" ")[0] for f in PARSED.split(", ")]
+    names = list(PARSED_TYPES)
     judged = parsed.withColumn("_python", judge(F.when(doubtful, F.col("value"))))
     return judged.select(*[F.when(doubtful, F.col(f"_python.{c}")).otherwise(F.col(c)).alias(c)
                            if c in names else F.col(c) for c in parsed.columns])
