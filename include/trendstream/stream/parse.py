@@ -161,14 +161,17 @@ def _given(x):
     return v.isNotNull() & ~_F().call_function("is_variant_null", v)
 
 
-def _materialise(df, variants: dict[str, Any]):
-    """``df`` with each variant, then its type and string value, as columns: the checks
-    read them many times, and Spark keeps a projected column computed once."""
+def _materialise(df, variants: dict[str, Any], *, strings: tuple[str, ...] = ()):
+    """``df`` with each variant (None: already a column of that name), then its type (and for ``strings`` its string value), as
+    columns: the checks read them many times, and Spark keeps a projected column computed
+    once. (Each projection stays under Spark's 100 fields for whole-stage code generation.)"""
     F = _F()
-    df = df.select("*", *[v.alias(n) for n, v in variants.items()])
-    fields = {n: Field(F.col(n)) for n in variants}
-    df = df.select("*", *[c for n, f in fields.items() for c in (f.t.alias(f"{n}__t"), f.s.alias(f"{n}__s"))])
-    return df, {n: Field(F.col(n), F.col(f"{n}__t"), F.col(f"{n}__s")) for n in variants}
+    df = df.select("*", *[v.alias(n) for n, v in variants.items() if v is not None])
+    inline = {n: Field(F.col(n)) for n in variants}
+    df = df.select("*", *[inline[n].t.alias(f"{n}__t") for n in variants],
+                   *[inline[n].s.alias(f"{n}__s") for n in strings])
+    return df, {n: Field(F.col(n), F.col(f"{n}__t"), F.col(f"{n}__s") if n in strings else None)
+                for n in variants}
 
 
 def _is(t, prefix: str):
@@ -213,6 +216,8 @@ class Checks:
 
     def __init__(self) -> None:
         self.steps: list[tuple[Any, str, Any]] = []
+        # columns the checks read that need lambdas (computed in a projection of their own)
+        self.lambdas: dict[str, Any] = {}
 
     def fail(self, cond, reason: R | str, detail) -> "Checks":
         F = _F()
@@ -225,6 +230,7 @@ class Checks:
 
     def extend(self, other: "Checks") -> "Checks":
         self.steps += other.steps
+        self.lambdas.update(other.lambdas)
         return self
 
     def verdict(self):
@@ -387,6 +393,7 @@ def _engagement(r: dict[str, Field], ts):
 def _guarded(cond, checks: Checks) -> Checks:
     out = Checks()
     out.steps = [(cond & c, reason, detail) for c, reason, detail in checks.steps]
+    out.lambdas = checks.lambdas
     return out
 
 
@@ -431,7 +438,7 @@ def _canonical(r: dict[str, Field], ts, max_chars: int):
     text_checks, text = _text(r["text"], max_chars, required=True)
     tags, mentions, urls, metrics = r["hashtags"], r["mentions"], r["urls"], r["metrics"]
     tag_list = F.call_function("try_variant_get", tags.v, F.lit("$"), F.lit("array<variant>"))
-    all_str = F.forall(tag_list, lambda x: _type(_vt(x), "STRING"))
+    all_str = F.col("_canonical_tags_ok")  # see parse_records: lambdas stay out of the big projection
     checks = (Checks()
               .extend(text_checks)
               .fail(_given(tags) & ~(_is(tags.t, "ARRAY") & all_str), R.WRONG_TYPE,
@@ -445,6 +452,7 @@ def _canonical(r: dict[str, Field], ts, max_chars: int):
               .fail(_given(metrics) & ~_is(metrics.t, "OBJECT"), R.WRONG_TYPE, "public_metrics must be an object")
               .extend(_metrics_checks(*(Field(_get(metrics, f"$.{k}")) for k in METRICS))))
     hashtags = F.when(_given(tags), _norm_tags(F.transform(tag_list, _vstr))).otherwise(text_hashtags(text))
+    checks.lambdas["_canonical_tags_ok"] = F.forall(tag_list, lambda x: _type(_vt(x), "STRING"))
     return checks, {"kind": F.lit("tweet"), "id": r["id"].s, "author_id": r["author_id"].s,
                     "created_at": ts, "text": text, "hashtags": hashtags}
 
@@ -524,30 +532,60 @@ def _raw_columns(raw_df):
          | ((F.instr(text, "\\u") > 0) & text.rlike(LONE_SURROGATE_RE))).alias("_odd"))
 
 
+SHAPES = ("engagement", "v2", "canonical", "v1", "v2bare")
+
+
+def _shape(j):
+    """``parse_event``'s dispatch on which keys are present (in its order)."""
+    F = _F()
+
+    def there(name: str):
+        return j[name].isNotNull()
+
+    kind = Field(j["kind"])
+    conditions = [
+        (_type(kind.t, "STRING") & (kind.s == "engagement")) | (there("type") & there("user_id") & ~there("text")),
+        j["data"].isNotNull(),
+        _type(kind.t, "STRING") & (kind.s == "tweet"),
+        there("id_str") | there("user") | there("full_text"),
+        there("text") | there("author_id"),
+    ]
+    shape = F.lit("unknown")
+    for name, condition in reversed(list(zip(SHAPES, conditions))):
+        shape = F.when(condition, F.lit(name)).otherwise(shape)
+    return shape
+
+
 def _fields(df):
-    """Stages 2-3: the top-level and v2 fields (``data``'s in an envelope), then the
-    nested ones the v2 and canonical rules read, each with type and string value."""
+    """Stages 2-4: the shape and the fields it reads (``data``'s for a v2 envelope, else
+    top-level; ``_j`` is dropped), their types and strings, then the nested fields of v2."""
     F = _F()
     j = F.col("_j")
-    envelope = j["data"].isNotNull()
-    level1 = {f"top_{n}": j[n] for n in TOP_FIELDS}
-    level1.update({f"v2_{n}": F.when(envelope, j["data"][n]).otherwise(j[n]) for n in V2_FIELDS})
-    df, one = _materialise(df, level1)
-    note, entities = one["v2_note_tweet"], one["v2_entities"]
+    envelope = F.col("_shape") == "v2"
+    df = df.select(*[c for c in df.columns if c != "_j"], j["_corrupt"].alias("_corrupt"),
+                   j.isNull().alias("_empty"), _shape(j).alias("_shape"),
+                   *[j[n].alias(f"top_{n}") for n in TOP_FIELDS if n not in V2_FIELDS],
+                   *[F.when(envelope, j["data"][n]).otherwise(j[n]).alias(f"top_{n}") for n in V2_FIELDS])
+    hot = ("id", "author_id", "created_at", "lang", "text", "kind", "type", "user_id", "tweet_id",
+           "target_user_id")
+    typed = ("entities", "public_metrics", "referenced_tweets", "note_tweet", "metrics", "hashtags",
+             "mentions", "urls")
+    df, one = _materialise(df, dict.fromkeys(f"top_{n}" for n in hot + typed),
+                           strings=tuple(f"top_{n}" for n in hot))
+    top = {n: Field(F.col(f"top_{n}")) for n in TOP_FIELDS}
+    top.update({n[4:]: f for n, f in one.items()})
+    note, entities, refs = top["note_tweet"], top["entities"], top["referenced_tweets"]
     level2 = {
-        "v2_text_value": F.when(_is(note.t, "OBJECT"), _get(note, "$.text")).otherwise(one["v2_text"].v),
-        "v2_ref_first": _get(one["v2_referenced_tweets"], "$[0]"),
-        "v2_ref_type": _get(one["v2_referenced_tweets"], "$[0].type"),
-        "v2_ref_id": _get(one["v2_referenced_tweets"], "$[0].id"),
-        **{f"v2_entities_{k}": _get(entities, f"$.{k}") for k in ("hashtags", "mentions", "urls")},
-        **{f"v2_metrics_{k}": _get(one["v2_public_metrics"], f"$.{k}") for k in METRICS},
+        "f_text_value": F.when(_is(note.t, "OBJECT"), _get(note, "$.text")).otherwise(top["text"].v),
+        **{f"f_entities_{k}": _get(entities, f"$.{k}") for k in ("hashtags", "mentions", "urls")},
+        **{f"f_metrics_{k}": _get(top["public_metrics"], f"$.{k}") for k in METRICS},
     }
-    df, two = _materialise(df, level2)
-    df = df.select("*", time_value(one["v2_created_at"]).alias("_ts_v2"),
-                   time_value(one["top_created_at"]).alias("_ts_top"))
-    v2 = {n[3:]: f for n, f in {**one, **two}.items() if n.startswith("v2_")}
-    top = {n[4:]: f for n, f in one.items() if n.startswith("top_")}
-    return df, top, v2, envelope
+    df, two = _materialise(df, level2, strings=("f_text_value",))
+    df = df.select("*", time_value(top["created_at"]).alias("_ts"))
+    top.update({n[2:]: f for n, f in two.items()})
+    top.update({"ref_first": Field(_get(refs, "$[0]")), "ref_type": Field(_get(refs, "$[0].type")),
+                "ref_id": Field(_get(refs, "$[0].id"))})  # inline: read only when refs is a list
+    return df, top
 
 
 def parse_records(raw_df, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: int = MAX_TEXT_CHARS):
@@ -555,23 +593,11 @@ def parse_records(raw_df, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: 
     (NULL when valid, ``"?"`` when doubtful), ``detail``, ``kind`` (tweet / engagement) and
     the event's fields. Pure JVM; see :func:`resolve_doubtful` for the doubtful rows."""
     F = _F()
-    df, top, v2, envelope = _fields(_raw_columns(raw_df))
-    j, value = F.col("_j"), F.col("value")
-    shapes = {
-        "engagement": (_type(top["kind"].t, "STRING") & (top["kind"].s == "engagement"))
-        | (_present(top["type"]) & _present(top["user_id"]) & ~_present(top["text"])),
-        "v2": envelope,
-        "canonical": _type(top["kind"].t, "STRING") & (top["kind"].s == "tweet"),
-        "v1": _present(top["id_str"]) | _present(top["user"]) | _present(top["full_text"]),
-        "v2bare": _present(top["text"]) | _present(top["author_id"]),
-    }
-    shape = F.lit("unknown")
-    for name in reversed(shapes):
-        shape = F.when(shapes[name], F.lit(name)).otherwise(shape)
-    df = df.withColumn("_shape", shape)
-    ts_v2, ts_top = F.col("_ts_v2"), F.col("_ts_top")
-    built = {"engagement": _engagement(top, ts_top), "v2": _v2(v2, ts_v2, max_text_chars),
-             "canonical": _canonical(top, ts_top, max_text_chars), "v1": _v1(top, ts_top, max_text_chars)}
+    df, top = _fields(_raw_columns(raw_df))
+    value = F.col("value")
+    ts = F.col("_ts")
+    built = {"engagement": _engagement(top, ts), "v2": _v2(top, ts, max_text_chars),
+             "canonical": _canonical(top, ts, max_text_chars), "v1": _v1(top, ts, max_text_chars)}
     in_shape = {"engagement": F.col("_shape") == "engagement", "v2": F.col("_shape").isin("v2", "v2bare"),
                 "canonical": F.col("_shape") == "canonical", "v1": F.col("_shape") == "v1"}
     checks = (Checks()
@@ -579,21 +605,26 @@ def parse_records(raw_df, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: 
               .fail(F.col("_size") > max_bytes, R.OVERSIZED_RECORD,
                     F.concat(F.col("_size").cast("string"), F.lit(f" bytes > limit {max_bytes}")))
               .fail(~F.col("_utf8"), R.INVALID_UTF8, "not UTF-8")
-              .fail(j.isNull(), R.INVALID_JSON, "empty record")
-              .doubt(j["_corrupt"].isNotNull())
+              .fail(F.col("_empty"), R.INVALID_JSON, "empty record")
+              .doubt(F.col("_corrupt").isNotNull())
               .fail(F.col("_trailing"), R.INVALID_JSON, "extra data after the object")
               .doubt(F.col("_odd")))
     for name, (shape_checks, _) in built.items():
         checks.extend(_guarded(in_shape[name], shape_checks))
     checks.fail(F.col("_shape") == "unknown", R.UNKNOWN_FORMAT, "no known shape")
-    verdict = checks.verdict()
-    columns = {"reason": verdict["reason"], "detail": verdict["detail"]}
+    columns = {}
     for column in PARSED_TYPES:
         for name, (_, fields) in built.items():
             if column in fields:
                 prior = columns.get(column)
                 columns[column] = (F.when(in_shape[name], fields[column]) if prior is None
                                    else prior.when(in_shape[name], fields[column]))
+    # Lambdas (transform, filter, forall) run interpreted: in a small projection of their
+    # own, so the big one below keeps whole-stage code generation.
+    df = df.select("*", columns.pop("hashtags").alias("_hashtags"),
+                   *[c.alias(n) for n, c in checks.lambdas.items()])
+    verdict = checks.verdict()
+    columns.update(reason=verdict["reason"], detail=verdict["detail"], hashtags=F.col("_hashtags"))
     return df.select(*raw_df.columns, *[columns[c].cast(t).alias(c) for c, t in PARSED_TYPES.items()])
 
 
