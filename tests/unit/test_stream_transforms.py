@@ -9,7 +9,8 @@ import pytest
 
 from trendstream.analytics.scores import ACTION_WEIGHTS, fold_actions, score_at
 from trendstream.core.schema import DeadLetterReason
-from trendstream.kafka.spark_source import SourceOptions, cap_offsets
+from trendstream.core.settings import Settings
+from trendstream.stream.source import end_offsets, kafka_options
 from trendstream.stream.transforms import (
     Position,
     action_rows,
@@ -103,22 +104,24 @@ def test_user_score_decays_by_half_life_and_is_order_independent():
     assert score_at(score, latest, latest + h, h) == pytest.approx(score / 2)
 
 
-def test_cap_offsets_respects_the_limit_and_moves_every_partition():
-    start = {"t": {"0": 0, "1": 10, "2": 5}}
-    latest = {"t": {"0": 1000, "1": 20, "2": 5}}
-    end = cap_offsets(start, latest, 100)
-    admitted = sum(end["t"][p] - start["t"][p] for p in end["t"])
-    assert admitted == 100
-    assert end["t"]["0"] > 0 and end["t"]["1"] > 10 and end["t"]["2"] == 5
-    assert cap_offsets(start, latest, 10_000) == latest
+def test_kafka_options_are_spark_options_with_replay_offsets_cut_to_the_subscription():
+    s = Settings(kafka={"client_config": {"security.protocol": "SASL_SSL"}})
+    options = kafka_options(s, ["tweets"], max_offsets_per_trigger=7)
+    assert options == {
+        "kafka.bootstrap.servers": s.kafka.bootstrap_servers, "subscribe": "tweets",
+        "startingOffsets": "earliest", "maxOffsetsPerTrigger": "7",
+        "failOnDataLoss": str(s.stream.fail_on_data_loss).lower(),
+        "kafka.isolation.level": "read_committed", "kafka.security.protocol": "SASL_SSL"}
+    replay = json.dumps({"tweets": {"0": 5, "1": -2}, "engagements": {"0": 3}})
+    assert json.loads(kafka_options(s, ["tweets"], starting_offsets=replay)["startingOffsets"]) == {
+        "tweets": {"0": 5, "1": -2}}
+    both = kafka_options(s, ["tweets", "engagements"], starting_offsets=replay)
+    assert (both["subscribe"], json.loads(both["startingOffsets"])) == (
+        "tweets,engagements", json.loads(replay))
 
 
-def test_source_options_are_read_case_insensitively():
-    opts = SourceOptions.parse({"kafka.bootstrap.servers": "h:1", "subscribe": "a, b",
-                                "startingoffsets": "earliest", "maxoffsetspertrigger": "7",
-                                "failondataloss": "false", "kafka.group.id": "g"})
-    assert (opts.topics, opts.max_offsets_per_trigger, opts.fail_on_data_loss, opts.group) == (
-        ["a", "b"], 7, False, "g")
-    assert "group.id" not in opts.config and opts.config["bootstrap.servers"] == "h:1"
-    with pytest.raises(ValueError, match="subscribe"):
-        SourceOptions.parse({"kafka.bootstrap.servers": "h:1"})
+def test_end_offsets_merge_every_source_of_a_progress():
+    progress = {"sources": [{"endOffset": '{"tweets": {"0": 4, "1": 9}}'},
+                            {"endOffset": '{"engagements": {"0": 2}}'}, {"endOffset": "null"}]}
+    assert end_offsets(progress) == {"tweets": {"0": 4, "1": 9}, "engagements": {"0": 2}}
+    assert end_offsets(None) == {}

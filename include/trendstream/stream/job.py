@@ -1,7 +1,10 @@
 """The streaming job: builds the queries from settings, keeps them running, reports progress.
 
-Queries (each with its own checkpoint under ``checkpoint_dir/<checkpoint_name>/<query>``
-and its own consumer group, so lag is visible per query to standard Kafka tooling):
+Queries read Kafka through Spark's own connector (:func:`~trendstream.stream.source.read_kafka`),
+each with its own checkpoint under ``checkpoint_dir/<checkpoint_name>/<query>`` and its own
+consumer group, to which every micro-batch's end offsets are published
+(:class:`~trendstream.stream.source.OffsetPublisher`), so lag is visible per query to
+standard Kafka tooling:
 
 * ``embed``: tweets → :class:`~trendstream.stream.sink.EmbedSink` (dead letters, embeddings,
   Milvus upserts); its group is ``settings.kafka.consumer_group``.
@@ -33,6 +36,7 @@ from typing import Any, Callable
 
 from trendstream.core.settings import Deployment
 from trendstream.stream.sink import STAGES, BatchReport, EmbedSink
+from trendstream.stream.source import read_kafka, register_publisher
 
 log = logging.getLogger(__name__)
 
@@ -116,31 +120,16 @@ def query_group(settings, name: str) -> str:
     return group if name == "embed" else f"{group}.{name}"
 
 
-def commit_final_offsets(settings, name: str, query) -> None:
-    """Spark commits a batch's offsets to the source only when it plans the next batch, so
-    the last batch of a run would never reach the group; commit it when the query ends."""
-    from trendstream.kafka.admin import client_config
-    from trendstream.kafka.spark_source import commit_group_offsets
-
-    for source in (query.lastProgress or {}).get("sources", []):
-        end = source.get("endOffset")
-        end = json.loads(end) if isinstance(end, str) else end
-        if end:
-            commit_group_offsets(client_config(settings), query_group(settings, name), end)
-
-
 def query_starters(spark, settings, sink: EmbedSink, *, available_now: bool,
                    max_offsets_per_trigger: int | None, analytics: bool) -> dict[str, Callable[[], Any]]:
     """name → a function (re)starting that query from its checkpoint."""
-    from trendstream.kafka.spark_source import read_stream
     from trendstream.stream import analytics as an
 
     k = settings.kafka
     root = checkpoint_root(settings)
 
-    def read(topics: list[str], name: str):
-        return read_stream(spark, settings, topics, group=query_group(settings, name),
-                           max_offsets_per_trigger=max_offsets_per_trigger)
+    def read(topics: list[str]):
+        return read_kafka(spark, settings, topics, max_offsets_per_trigger=max_offsets_per_trigger)
 
     def start(name: str, df, sink_fn, mode: str) -> Callable[[], Any]:
         def starter():
@@ -155,15 +144,15 @@ def query_starters(spark, settings, sink: EmbedSink, *, available_now: bool,
     starters = {}
     if analytics:  # started first: quick to initialise, while embed loads the model
         starters["hashtags"] = start(
-            "hashtags", lambda: an.hashtag_counts(read(tweets, "hashtags"), settings),
+            "hashtags", lambda: an.hashtag_counts(read(tweets), settings),
             an.batch_writer("hashtags", k.hashtag_counts_topic, settings), "update")
         starters["engagement"] = start(
-            "engagement", lambda: an.engagement_rates(read(engagements, "engagement"), settings),
+            "engagement", lambda: an.engagement_rates(read(engagements), settings),
             an.batch_writer("engagement", k.engagement_rates_topic, settings), "update")
         starters["users"] = start(
-            "users", lambda: an.user_scores(read(tweets + engagements, "users"), settings),
+            "users", lambda: an.user_scores(read(tweets + engagements), settings),
             an.batch_writer("users", k.user_scores_topic, settings), "update")
-    starters["embed"] = start("embed", lambda: read(tweets, "embed"), sink, "append")
+    starters["embed"] = start("embed", lambda: read(tweets), sink, "append")
     return starters
 
 
@@ -283,9 +272,8 @@ def _stop_signal() -> threading.Event:
 
 
 def _started(start: Callable[[], Any], stop: threading.Event):
-    """Start a query and wait until its source is initialised. Spark gives each Python
-    source's planner process a fixed 10 s to connect back; starting the queries one by one
-    keeps a loaded 2-core machine from missing that window (a miss is retried anyway)."""
+    """Start a query and wait until its Kafka source is initialised, so the queries' starts
+    do not all compete for a small machine's cores (and broker round trips) at once."""
     query = start()
     deadline = time.monotonic() + STARTUP_WAIT_S
     while (query.isActive and query.status.get("message") == "Initializing sources"
@@ -316,6 +304,7 @@ def run_stream(settings, available_now: bool = False, max_offsets_per_trigger: i
     sink.on_batch = heartbeat.batch
     starters = query_starters(spark, settings, sink, available_now=available_now,
                               max_offsets_per_trigger=max_offsets_per_trigger, analytics=analytics)
+    publisher = register_publisher(spark, settings, {n: query_group(settings, n) for n in starters})
     running: dict[str, Any] = {}
     failures = dict.fromkeys(starters, 0)
     retry_at: dict[str, float] = {}
@@ -337,7 +326,7 @@ def run_stream(settings, available_now: bool = False, max_offsets_per_trigger: i
                 error = query.exception()
                 if error is None:
                     log.info("query %s finished", name)
-                    commit_final_offsets(settings, name, query)
+                    publisher.publish_last(query)
                     continue
                 failures[name] += 1
                 heartbeat.restarts[name] = heartbeat.restarts.get(name, 0) + 1
@@ -361,7 +350,7 @@ def run_stream(settings, available_now: bool = False, max_offsets_per_trigger: i
     finally:
         for name, query in running.items():
             query.stop()
-            commit_final_offsets(settings, name, query)
+            publisher.publish_last(query)
         heartbeat.status = "stopped"
         final = heartbeat.write()
     return final

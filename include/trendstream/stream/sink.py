@@ -1,8 +1,10 @@
 """The embedding sink: one micro-batch of Kafka records → dead letters + Milvus upserts.
 
-Runs as the ``foreachBatch`` function of the ``embed`` query. Exactly-once *effect*: rows
-are upserted by tweet id, so when a batch is replayed after a crash between the Milvus
-write and Spark's offset commit, the same ids are written again and nothing duplicates.
+Runs as the ``foreachBatch`` function of the ``embed`` query; only :data:`COLUMNS` of
+Spark's Kafka records reach Python, which validates, encodes and upserts. Exactly-once
+*effect*: rows are upserted by tweet id, so when a batch is replayed after a crash between
+the Milvus write and Spark's offset commit, the same ids are written again and nothing
+duplicates.
 When Milvus stays unreachable past its retry budget the sink raises, the batch fails,
 its offsets are not committed, and the job restarts the query from the checkpoint with
 backoff (see :mod:`trendstream.stream.job`).
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 # Fault injection for tests: the batch id after whose Milvus upsert the process dies.
 CRASH_ENV = "TRENDSTREAM_STREAM_CRASH_AFTER_BATCH"
 STAGES = ("read", "parse", "dead_letter", "clean", "encode", "upsert")
+# What the Python side reads of a Kafka record: the payload and its position.
+COLUMNS = ("value", "topic", "partition", "offset")
 
 
 @dataclass
@@ -93,7 +97,8 @@ class EmbedSink:
     def __call__(self, batch_df, batch_id: int) -> None:
         report = BatchReport(batch_id)
         clock = _Clock(report)
-        table = batch_df.select("value", "topic", "partition", "offset").toArrow()
+        # Projected in the JVM: keys, timestamps and headers never cross into Python.
+        table = batch_df.select(*COLUMNS).toArrow()
         clock.lap("read")
         report.input_rows = table.num_rows
         if table.num_rows:
