@@ -60,8 +60,10 @@ import org.apache.kafka.streams.processor.TimestampExtractor;
  * produced to an output topic. The backlog is done when the application's committed offsets
  * reach the input topic's end offsets captured at start, then the repartition topic's: Streams
  * flushes its cache downstream before each commit, so every final count has been produced by
- * then. Prints its timings as one JSON line and writes them, with every window's final count
- * and the wall time of its last update, to {@code --out}.
+ * then. With {@code --warmups N} it first runs the backlog N times untimed in the same JVM
+ * (fresh application ids), so the timed run is JIT-warm. Prints the timed run's timings as
+ * one JSON line and writes them, with every window's final count and the wall time of its
+ * last update, to {@code --out}.
  */
 public final class HashtagWindows {
 
