@@ -300,8 +300,9 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in [
     Benchmark("encode", "bench_encode.py", "encode.json", (),
               ("--texts", "256"), summarize=summarize_encode),
     Benchmark("stream", "bench_stream.py", "stream.json", ("broker", "milvus"), ("--quick",)),
+    # analytics: three engines × (1 warm-up +) 3 rounds, the users batch and two live phases
     Benchmark("analytics", "bench_analytics.py", "analytics.json", ("broker",),
-              ("--quick",), _bootstrap, summarize_analytics),
+              ("--quick",), _bootstrap, summarize_analytics, timeout_s=3600.0),
     # search starts the Milvus servers it compares itself (standalone, then Lite): 6-20 min at
     # 100k on a loaded 2-core box, most of it Lite's FLAT and HNSW passes
     Benchmark("search", "bench_search.py", "search.json", (), ("--quick",), timeout_s=3600.0),
