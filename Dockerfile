@@ -13,6 +13,15 @@
 # On a base without Python 3.11 (the CUDA images) both stages install it with apt.
 
 ARG BASE_IMAGE=python:3.11-slim-bookworm
+ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
+
+# ---------------------------------------------------------------- jvm: Kafka + Spark's connector
+# The same pom the local set-up resolves, so the image and a laptop run the same connector
+# jars; only the spark module (the broker is Strimzi's on a cluster, not ours).
+FROM ${MAVEN_IMAGE} AS jvm
+WORKDIR /src
+COPY jvm/ jvm/
+RUN mvn -q -B -f jvm/pom.xml -pl spark dependency:copy-dependencies && ls jvm/lib/spark/
 
 # ---------------------------------------------------------------- build: the virtualenv
 FROM ${BASE_IMAGE} AS build
@@ -30,7 +39,7 @@ WORKDIR /src
 COPY pyproject.toml requirements.lock README.md ./
 COPY include/ include/
 # torch first, from the index that matches the base (CPU wheel by default, CUDA wheel on a
-# CUDA base); the lock's local "+cpu" torch pin is therefore left out of the constraints.
+# CUDA base); the lock's torch pin is therefore left out of the constraints.
 RUN pip install --upgrade pip wheel setuptools \
     && pip install "torch==2.13.0" --index-url "${TORCH_INDEX_URL}" \
     && grep -v '^torch==' requirements.lock > /tmp/constraints.txt \
@@ -94,6 +103,7 @@ COPY --chown=${APP_UID}:${APP_UID} dags/ dags/
 COPY --chown=${APP_UID}:${APP_UID} plugins/ plugins/
 COPY --chown=${APP_UID}:${APP_UID} include/ include/
 COPY --chown=${APP_UID}:${APP_UID} spark_jobs/ spark_jobs/
+COPY --from=jvm /src/jvm/lib/ jvm/lib/
 
 ENV PATH=/opt/venv/bin:$PATH \
     VIRTUAL_ENV=/opt/venv \
@@ -108,7 +118,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     AIRFLOW__CORE__DAGS_FOLDER=/opt/trendstream/dags \
     AIRFLOW__CORE__PLUGINS_FOLDER=/opt/trendstream/plugins \
     AIRFLOW__CORE__LOAD_EXAMPLES=False \
-    TRENDSTREAM_STATE_DIR=/var/lib/trendstream
+    TRENDSTREAM_STATE_DIR=/var/lib/trendstream \
+    TRENDSTREAM_JVM_LIB_DIR=/opt/trendstream/jvm/lib
 
 USER ${APP_UID}
 HEALTHCHECK --interval=60s --timeout=30s --start-period=30s --retries=3 \

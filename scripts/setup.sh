@@ -15,14 +15,15 @@ command -v java >/dev/null || { echo "setup: Spark needs Java 17+ (apt-get insta
 start=$(date +%s)
 [[ -x "$VENV/bin/python" ]] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip wheel setuptools 2>&1 | grep -v "is ignored" || true
-# torch first, pinned, so pip takes the local CPU wheel instead of a multi-GB CUDA build.
+# torch first, pinned: a local CPU wheel where the machine offers one, else PyPI's CUDA build
+# (it runs on the CPU too, only larger: ~7 GB of .venv instead of ~2 GB).
 "$VENV/bin/python" -m pip install -q torch==2.13.0 2>&1 | grep -v "is ignored" || true
 "$VENV/bin/python" -m pip install -q -c requirements.lock -e ".[dev]" 2>&1 | grep -v "is ignored" || true
 "$VENV/bin/python" -c "import trendstream, pyspark, pymilvus, confluent_kafka, airflow, sentence_transformers" \
   || { echo "setup: install is incomplete" >&2; exit 1; }
 # Apache Kafka (the local broker and its tools) and Spark's Kafka connector, from Maven Central.
 command -v mvn >/dev/null || { echo "setup: the JVM parts need Maven (apt-get install -y maven)" >&2; exit 1; }
-mvn -q -B -f jvm/pom.xml dependency:copy-dependencies \
+mvn -q -B -Dstyle.color=never -f jvm/pom.xml dependency:copy-dependencies \
   || { echo "setup: mvn could not resolve jvm/pom.xml from Maven Central" >&2; exit 1; }
 # kcat: a Kafka client we did not write, for the integration tests (best effort: needs root).
 if ! command -v kcat >/dev/null && command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then

@@ -24,7 +24,8 @@ import pytest
 from trendstream.analytics.scores import ACTION_WEIGHTS
 from trendstream.core.schema import Engagement, Tweet, parse_event
 from trendstream.core.settings import Settings
-from trendstream.kafka.admin import client_config, committed_offsets, ensure_topics, topic_offsets
+from trendstream.kafka.admin import (client_config, committed_offsets, consumer_lag, ensure_topics,
+                                     topic_offsets)
 from trendstream.kafka.dead_letter import parse_dead_letter
 from trendstream.kafka.producer import IdempotentProducer
 from trendstream.platform import process
@@ -33,6 +34,7 @@ from trendstream.platform.process import free_port
 from trendstream.platform.sandbox import derive_settings
 from trendstream.sources.generator import GeneratedStream, GeneratorConfig, generate_stream
 from trendstream.stream.analytics import load_latest
+from trendstream.stream.job import query_group
 from trendstream.stream.sink import CRASH_ENV
 from trendstream.vectorstore.milvus import VECTOR_FIELD, connect, count, get_by_ids, search
 
@@ -243,6 +245,13 @@ def test_heartbeat_and_group_offsets_show_the_caught_up_job(stream_run):
     assert set(beat["stage_seconds"]) >= {"read", "parse", "clean", "encode", "upsert"}
     highs = {p: high for p, (_, high) in topic_offsets(settings, settings.kafka.tweets_topic).items()}
     assert committed_offsets(settings, settings.kafka.consumer_group, settings.kafka.tweets_topic) == highs
+    # Every query published its end offsets to its own group: Kafka tooling sees lag 0 for each.
+    tweets, engagements = settings.kafka.tweets_topic, settings.kafka.engagements_topic
+    reads = {"embed": [tweets], "hashtags": [tweets], "engagement": [engagements],
+             "users": [tweets, engagements]}
+    lags = {(name, topic): sum(p.lag for p in consumer_lag(settings, query_group(settings, name), topic))
+            for name, topics in reads.items() for topic in topics}
+    assert set(lags.values()) == {0}, lags
 
 
 def test_crash_between_milvus_write_and_commit_replays_without_duplicates(stream_run):

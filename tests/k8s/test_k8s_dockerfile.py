@@ -16,7 +16,8 @@ import pyspark
 import yaml
 from chart_render import CHART_DIR, REPO
 
-from trendstream.k8s.spark_application import APP_HOME, IMAGE_UID, MAIN_APPLICATION_FILE
+from trendstream.k8s.spark_application import (APP_HOME, IMAGE_JVM_LIB, IMAGE_UID,
+                                                MAIN_APPLICATION_FILE)
 
 DOCKERFILE = REPO / "Dockerfile"
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
@@ -224,8 +225,20 @@ def test_base_image_is_pinned_and_matches_python() -> None:
     lower, upper = re.findall(r"(\d+\.\d+)", PROJECT["requires-python"])
     version = tuple(map(int, python.groups()))
     assert tuple(map(int, lower.split("."))) <= version < tuple(map(int, upper.split(".")))
-    stages = _all("FROM")
-    assert len(stages) >= 2 and all("${BASE_IMAGE}" in s.args for s in stages)
+    python_stages = [s for s in _all("FROM") if "${MAVEN_IMAGE}" not in s.args]
+    assert len(python_stages) >= 2 and all("${BASE_IMAGE}" in s.args for s in python_stages)
+
+
+def test_image_carries_the_jars_the_spark_application_names() -> None:
+    """The jvm stage resolves the repository's pom; the runtime stage copies the jars to the
+    folder ``TRENDSTREAM_JVM_LIB_DIR`` names and the SparkApplication's ``--jars`` point at."""
+    (resolve,) = [i.args for i in _all("RUN") if "jvm/pom.xml" in i.args]
+    assert "dependency:copy-dependencies" in resolve
+    copies = [i.args for i in _runtime() if i.keyword == "COPY" and "--from=jvm" in i.args]
+    assert copies and copies[0].split()[-1].rstrip("/") == "jvm/lib"
+    assert _env()["TRENDSTREAM_JVM_LIB_DIR"] == IMAGE_JVM_LIB
+    assert IMAGE_JVM_LIB.startswith([i.args for i in _runtime() if i.keyword == "WORKDIR"][-1])
+    assert _in_build_context("jvm/pom.xml")
 
 
 def test_runs_as_the_non_root_user_the_manifests_expect() -> None:

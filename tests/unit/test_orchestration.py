@@ -316,6 +316,10 @@ def test_apply_plan_relaunches_with_the_replay_settings(sleeper_job: Settings) -
     assert new != old and local_job.running_job(settings)[0] == new
     import psutil
 
-    assert psutil.Process(new).environ()["TRENDSTREAM_STREAM__CHECKPOINT_NAME"] == "replay-x"
+    # Read once the child has exec'd: between fork and exec /proc shows the parent's environment.
+    deadline = time.monotonic() + 10
+    while "stream_job.py" not in psutil.Process(new).cmdline() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert psutil.Process(new).environ().get("TRENDSTREAM_STREAM__CHECKPOINT_NAME") == "replay-x"
     state = SupervisorState.load(settings)
     assert state.plan == plan and state.restarts == [] and state.last["action"] == "replay"

@@ -20,6 +20,8 @@ KIND = "SparkApplication"
 # Where the Dockerfile puts the repository inside the image.
 APP_HOME = "/opt/trendstream"
 MAIN_APPLICATION_FILE = f"local://{APP_HOME}/spark_jobs/stream_job.py"
+# Where the Dockerfile puts the Maven-resolved jars (TRENDSTREAM_JVM_LIB_DIR in the image).
+IMAGE_JVM_LIB = f"{APP_HOME}/jvm/lib"
 STATE_VOLUME = "state"
 UI_PORT_NAME = "spark-ui"
 PART_OF = "trendstream"
@@ -39,6 +41,14 @@ PROMETHEUS_SPARK_CONF = {
 def spark_version() -> str:
     """The Spark version the image runs: the installed pyspark (pinned in requirements.lock)."""
     return version("pyspark")
+
+
+def image_jars(settings: Settings) -> list[str]:
+    """Spark's Kafka connector jars as ``local://`` paths in the image: the same files
+    ``spark_kafka_jars`` finds here, so the operator's ``--jars`` matches the local job."""
+    from trendstream.stream.job import spark_kafka_jars
+
+    return [f"local://{IMAGE_JVM_LIB}/spark/{jar.name}" for jar in spark_kafka_jars(settings)]
 
 
 def component_labels(settings: Settings, component: str) -> dict[str, str]:
@@ -102,6 +112,7 @@ def build_spark_application(
         "imagePullPolicy": k.image_pull_policy,
         "mainApplicationFile": MAIN_APPLICATION_FILE,
         "sparkVersion": spark_version(),
+        "deps": {"jars": image_jars(settings)},
         # ui_port wins over spark_conf: the metrics Service and NetworkPolicy use it.
         "sparkConf": {**PROMETHEUS_SPARK_CONF, **k.spark_conf, "spark.ui.port": str(k.ui_port)},
         "restartPolicy": _restart_policy(settings),

@@ -1,10 +1,10 @@
 """Topic administration: explicit creation, offsets, committed positions and lag.
 
-Everything goes through Kafka's Admin API (``list_offsets``, ``list_consumer_group_offsets``,
-``alter_consumer_group_offsets``), so what this module reports is what Kafka's own
-``kafka-consumer-groups`` tool and ``kcat`` report. Topic names are validated and looked
-up in the full topic list before any per-topic call: a broker configured to auto-create
-topics would otherwise create one a client merely asks about.
+Offsets go through Kafka's Admin API (``list_offsets``, ``alter_consumer_group_offsets``),
+committed positions through the group's own offset fetch, so what this module reports is
+what Kafka's ``kafka-consumer-groups`` tool and ``kcat`` report. Topic names are validated
+and looked up in the full topic list before any per-topic call: a broker configured to
+auto-create topics would otherwise create one a client merely asks about.
 """
 
 from __future__ import annotations
@@ -222,15 +222,22 @@ def offsets_for_times(
 def committed_offsets(
     settings: Settings, group: str, topic: str, *, timeout: float = 10.0
 ) -> dict[int, int | None]:
-    """partition → the group's committed offset (``None`` where nothing is committed)."""
+    """partition → the group's committed offset (``None`` where nothing is committed).
+
+    Read through a consumer of ``group`` that never joins it, not Admin
+    ``list_consumer_group_offsets``: librdkafka (≤ 2.16) dereferences the missing consumer
+    group of an Admin client when the broker answers NOT_COORDINATOR (a new group, a
+    restarted broker) and the whole process dies with SIGSEGV (librdkafka issue #5040)."""
+    from confluent_kafka import Consumer
+
     partitions = _partitions(settings, topic, timeout)
-    admin = admin_client(settings)
+    consumer = Consumer(client_config(settings, **{"group.id": group, "enable.auto.commit": False}))
     try:
-        future = admin.list_consumer_group_offsets(
-            [ConsumerGroupTopicPartitions(group, partitions)], request_timeout=timeout)[group]
-        committed = future.result().topic_partitions
+        committed = consumer.committed(partitions, timeout=timeout)
     except KafkaException as exc:
         raise _unavailable(settings, exc) from None
+    finally:
+        consumer.close()
     return {tp.partition: (tp.offset if tp.offset >= 0 else None) for tp in committed}
 
 

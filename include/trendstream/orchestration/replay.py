@@ -3,8 +3,10 @@
 A replay restarts the stream job on a *new* checkpoint whose ``startingOffsets`` name every
 partition: the ones asked for (``{"from_offsets": {"tweets": {"0": 120}}}`` — or just
 ``{"0": 120}`` for the tweets topic — or ``{"from_time": "2026-11-21T10:00:00Z"}``), and the
-consumer group's committed position everywhere else, so nothing is skipped. Re-processed
-tweets are upserted into Milvus by id, so replaying is idempotent there.
+committed position of the group reading that topic everywhere else, so nothing is skipped.
+The plan reaches the job as settings (``stream.checkpoint_name``, ``stream.starting_offsets``);
+each query hands Spark's Kafka source the offsets of the topics it subscribes to.
+Re-processed tweets are upserted into Milvus by id, so replaying is idempotent there.
 """
 
 from __future__ import annotations
@@ -110,9 +112,14 @@ def kafka_offsets_at(settings: Settings) -> TimeLookup:
 
 
 def kafka_committed(settings: Settings) -> CommittedLookup:
+    """A topic's committed offsets in the group of the query that reads it: the embed
+    query's for tweets, the engagement query's for engagements."""
     from trendstream.kafka.admin import committed_offsets
+    from trendstream.stream.job import query_group
 
-    return lambda topic: committed_offsets(settings, settings.kafka.consumer_group, topic)
+    groups = {settings.kafka.engagements_topic: query_group(settings, "engagement")}
+    return lambda topic: committed_offsets(
+        settings, groups.get(topic, settings.kafka.consumer_group), topic)
 
 
 def replay_plan_for(settings: Settings, conf: Mapping[str, Any], now: datetime | None = None) -> JobPlan:
