@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 import pytest
 
@@ -11,18 +10,9 @@ from trendstream.analytics.scores import ACTION_WEIGHTS, fold_actions, score_at
 from trendstream.core.schema import DeadLetterReason
 from trendstream.core.settings import Settings
 from trendstream.stream.source import end_offsets, kafka_options
-from trendstream.stream.transforms import (
-    Position,
-    action_rows,
-    dedupe_latest,
-    encoder_texts,
-    engagement_rows,
-    hashtag_rows,
-    parse_tweets,
-)
+from trendstream.stream.transforms import Position, dedupe_latest, encoder_texts, parse_tweets
 
 T0 = "2025-06-01T12:00:00.000Z"
-T0_US = int(datetime(2025, 6, 1, 12, tzinfo=timezone.utc).timestamp() * 1_000_000)
 
 
 def tweet(id_: str, text: str = "hello #World and #world", created_at: str = T0, author: str = "7") -> bytes:
@@ -82,14 +72,6 @@ def test_encoder_texts_clean_and_never_empty():
     assert "http" not in cleaned[0] and "&amp;" not in cleaned[0] and "RT" not in cleaned[0]
     assert "Beach" in cleaned[0]
     assert cleaned[1]  # only a URL: falls back to the raw text rather than an empty input
-
-
-def test_analytics_rows_skip_invalid_and_lower_case_hashtags():
-    rows = hashtag_rows([tweet("1"), b"garbage", tweet("2", "no tags here")])
-    assert rows == [("1", T0_US, "world")]
-    assert engagement_rows([engagement("5", "like"), tweet("1"), b"{}"]) == [("11", "like", T0_US)]
-    assert action_rows([tweet("1", author="42"), engagement("5", "reply", user="43")]) == [
-        ("42", "post", T0_US), ("43", "reply", T0_US)]
 
 
 def test_user_score_decays_by_half_life_and_is_order_independent():

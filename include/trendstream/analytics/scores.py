@@ -9,6 +9,13 @@ it happens and half as much ``H`` seconds later, so the score ranks users by *re
 activity and needs only two numbers of state per user, ``(score, T)``: new actions are
 folded in with :func:`fold_actions` in any order (an action older than ``T`` is simply
 discounted on arrival), which is what makes it a streaming aggregate.
+
+The stream job computes it as a plain windowed sum instead (no per-user state in Python):
+actions are grouped by user and tumbling window ``[s_w, s_w + W)`` and each window keeps
+``S_w = Σ w(a_i) · 2^((t_i − s_w) / H)``, rebased to its own start, so every term is at
+most ``w · 2^(W/H)`` and nothing overflows however long the stream runs. The score at any
+``T`` is then ``Σ_w S_w · 2^((s_w − T) / H)`` (:func:`window_score` per window): the same
+sum, since ``2^((t − s_w)/H) · 2^((s_w − T)/H) = 2^(−(T − t)/H)``.
 """
 
 from __future__ import annotations
@@ -38,3 +45,9 @@ def fold_actions(
 def score_at(score: float, latest_s: float, at_s: float, half_life_s: float) -> float:
     """A stored score read at a later time ``at_s`` (decayed from the user's last action)."""
     return score * 2.0 ** (-max(at_s - latest_s, 0.0) / half_life_s)
+
+
+def window_score(window_sum, window_start_s, at_s, half_life_s: float):
+    """One window's rebased sum ``S_w`` as its share of the score at ``at_s``; works on
+    floats and elementwise on numpy/pandas arrays (the reader sums these per user)."""
+    return window_sum * 2.0 ** ((window_start_s - at_s) / half_life_s)

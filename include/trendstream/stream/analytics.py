@@ -6,7 +6,11 @@ reached Kafka, so a replayed archive gives the same answers):
 * ``hashtags``: posts per hashtag in tumbling ``settings.stream.window_seconds`` windows;
 * ``engagement``: likes/retweets/replies/quotes per second per tweet, and overall (the
   row with ``tweet_id = "*"``);
-* ``users``: each user's activity score (formula in :mod:`trendstream.analytics.scores`).
+* ``users``: each user's activity score (formula in :mod:`trendstream.analytics.scores`),
+  as decayed sums per half-life window that :func:`load_latest` adds up per user.
+
+Records are parsed in the JVM (:mod:`trendstream.stream.parse`, the validator's rules as
+Spark expressions): no record crosses into Python unless the native rules flag it doubtful.
 
 The window aggregates run in *update* mode with a ``watermark_seconds`` watermark: each
 micro-batch emits the windows it changed (so an aggregate is visible within one trigger,
@@ -23,104 +27,95 @@ import json
 import logging
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-from trendstream.analytics.scores import fold_actions
-from trendstream.stream.transforms import action_rows, engagement_rows, hashtag_rows
+from trendstream.analytics.scores import ACTION_WEIGHTS, window_score
+from trendstream.stream.parse import parse_stream
 
 log = logging.getLogger(__name__)
 
-HASHTAG_EVENTS = "tweet_id string, created_at timestamp, hashtag string"
-ENGAGEMENT_EVENTS = "tweet_id string, type string, created_at timestamp"
-ACTION_EVENTS = "user_id string, action string, created_at timestamp"
-USER_SCORES = "user_id string, score double, last_action_at timestamp, actions long"
-USER_STATE = "score double, latest_s double, actions long"
 ENGAGEMENT_COLUMNS = {"like": "likes", "retweet": "retweets", "reply": "replies", "quote": "quotes"}
 
 # name -> columns identifying one aggregate (the Kafka key and the "latest" grouping)
 KEYS: dict[str, list[str]] = {
     "hashtags": ["window_start", "hashtag"],
     "engagement": ["window_start", "tweet_id"],
-    "users": ["user_id"],
+    "users": ["user_id", "window_start"],
 }
 
 
-def _arrow_mapper(rows_of: Callable[[list], list[tuple]], names: list[str]):
-    """mapInArrow function: Kafka ``value`` batches → flat event rows via ``rows_of``."""
+def _events(raw_df, settings, kind: str):
+    """The valid events of ``kind`` in a Kafka frame, parsed in the JVM (:mod:`.parse`)."""
+    from pyspark.sql import functions as F
 
-    def mapper(batches: Iterator[Any]) -> Iterator[Any]:
-        import pyarrow as pa
-
-        for batch in batches:
-            rows = rows_of(batch.column(0).to_pylist())
-            columns = list(zip(*rows)) if rows else [[] for _ in names]
-            arrays = [
-                pa.array(col, pa.timestamp("us", tz="UTC")) if name == "created_at"
-                else pa.array(col, pa.string())
-                for name, col in zip(names, columns)
-            ]
-            yield pa.RecordBatch.from_arrays(arrays, names=names)
-
-    return mapper
+    parsed = parse_stream(raw_df, settings)
+    return parsed.where(F.col("reason").isNull() & (F.col("kind") == kind))
 
 
-def hashtag_counts(tweets, settings):
+def _windowed(events, settings, length: str):
+    """``events`` with the watermark on ``created_at`` and a ``window`` column of ``length``."""
+    from pyspark.sql import functions as F
+
+    return (events.withWatermark("created_at", f"{settings.stream.watermark_seconds} seconds")
+            .withColumn("window", F.window("created_at", length)))
+
+
+def hashtag_counts(raw_df, settings):
     """Posts per hashtag per tumbling window (update mode)."""
     from pyspark.sql import functions as F
 
-    stream = settings.stream
-    events = tweets.select("value").mapInArrow(
-        _arrow_mapper(hashtag_rows, ["tweet_id", "created_at", "hashtag"]), HASHTAG_EVENTS)
+    tags = _events(raw_df, settings, "tweet").select("created_at", F.explode("hashtags").alias("hashtag"))
     return (
-        events.withWatermark("created_at", f"{stream.watermark_seconds} seconds")
-        .groupBy(F.window("created_at", f"{stream.window_seconds} seconds"), "hashtag")
+        _windowed(tags, settings, f"{settings.stream.window_seconds} seconds")
+        .groupBy("window", "hashtag")
         .agg(F.count(F.lit(1)).alias("count"))
         .select(F.col("window.start").alias("window_start"), F.col("window.end").alias("window_end"),
                 "hashtag", "count")
     )
 
 
-def engagement_rates(engagements, settings):
+def engagement_rates(raw_df, settings):
     """Engagements per 1-second window per tweet and overall (``tweet_id = "*"``)."""
     from pyspark.sql import functions as F
 
-    events = engagements.select("value").mapInArrow(
-        _arrow_mapper(engagement_rows, ["tweet_id", "type", "created_at"]), ENGAGEMENT_EVENTS)
-    both = events.withColumn("tweet_id", F.explode(F.array("tweet_id", F.lit("*"))))
-    counts = [F.sum(F.when(F.col("type") == kind, 1).otherwise(0)).alias(column)
+    events = _events(raw_df, settings, "engagement").where(
+        F.col("type").isin(*ENGAGEMENT_COLUMNS) & (F.col("tweet_id") != ""))
+    both = events.select("created_at", "type",
+                         F.explode(F.array("tweet_id", F.lit("*"))).alias("tweet_id"))
+    counts = [F.count(F.when(F.col("type") == kind, 1)).alias(column)
               for kind, column in ENGAGEMENT_COLUMNS.items()]
     return (
-        both.withWatermark("created_at", f"{settings.stream.watermark_seconds} seconds")
-        .groupBy(F.window("created_at", "1 second"), "tweet_id")
+        _windowed(both, settings, "1 second")
+        .groupBy("window", "tweet_id")
         .agg(*counts)
         .select(F.col("window.start").alias("window_start"), "tweet_id", *ENGAGEMENT_COLUMNS.values())
     )
 
 
-def user_scores(records, settings):
-    """Each user's decayed activity score, updated for users who acted in the batch.
-    ``records`` reads both the tweets and the engagements topic (one source)."""
-    actions = records.select("value").mapInArrow(
-        _arrow_mapper(action_rows, ["user_id", "action", "created_at"]), ACTION_EVENTS)
+def user_scores(raw_df, settings):
+    """Each user's activity per half-life window: ``score`` is the window's decayed sum
+    rebased to its start (see :mod:`trendstream.analytics.scores`), plus the window's
+    latest action and action count. Reads tweets and engagements (one source);
+    :func:`load_latest` combines a user's windows into the score."""
+    from pyspark.sql import functions as F
+
     half_life = settings.stream.user_score_half_life_s
-
-    def update(key, frames, state):
-        import pandas as pd
-
-        score, latest, count = state.get if state.exists else (0.0, None, 0)
-        for frame in frames:
-            # pandas UDFs see tz-naive timestamps in the session time zone (UTC, see job).
-            times = (frame["created_at"].astype("int64") / 1e9).tolist()
-            score, latest = fold_actions(score, latest, times, frame["action"].tolist(), half_life)
-            count += len(frame)
-        state.update((score, latest, count))
-        yield pd.DataFrame({
-            "user_id": [key[0]], "score": [score],
-            "last_action_at": [pd.Timestamp(round(latest * 1e6), unit="us")], "actions": [count],
-        })
-
-    return actions.groupBy("user_id").applyInPandasWithState(
-        update, USER_SCORES, USER_STATE, "update", "NoTimeout")
+    parsed = parse_stream(raw_df, settings).where(F.col("reason").isNull())
+    post = F.col("kind") == "tweet"
+    actions = parsed.select(
+        F.when(post, F.col("author_id")).otherwise(F.col("user_id")).alias("user_id"),
+        F.when(post, F.lit("post")).otherwise(F.col("type")).alias("action"), "created_at")
+    weight = F.lit(0.0)
+    for action, w in ACTION_WEIGHTS.items():
+        weight = F.when(F.col("action") == action, F.lit(w)).otherwise(weight)
+    age_s = (F.unix_micros("created_at") - F.unix_micros(F.col("window.start"))) / 1e6
+    return (
+        _windowed(actions, settings, f"{int(half_life)} seconds")
+        .groupBy("user_id", "window")
+        .agg(F.sum(weight * F.pow(F.lit(2.0), age_s / half_life)).alias("score"),
+             F.max("created_at").alias("last_action_at"), F.count(F.lit(1)).alias("actions"))
+        .select("user_id", F.col("window.start").alias("window_start"), "score", "last_action_at", "actions")
+    )
 
 
 # --- sinks -------------------------------------------------------------------------------------
@@ -175,7 +170,20 @@ def load_latest(settings, name: str):
     frame = pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
     keys = KEYS[name]
     frame = frame.sort_values("batch_id").drop_duplicates(keys, keep="last")
+    if name == "users":
+        frame = user_totals(frame, settings.stream.user_score_half_life_s)
+        keys = ["user_id"]
     return frame.sort_values(keys).reset_index(drop=True)
+
+
+def user_totals(windows, half_life_s: float):
+    """One row per user (``user_id, score, last_action_at, actions``) from the latest row of
+    each of their windows: the score at their latest action (:func:`window_score`)."""
+    latest = windows.groupby("user_id")["last_action_at"].transform("max")
+    seconds = (windows["window_start"] - latest).dt.total_seconds()
+    terms = windows.assign(score=window_score(windows["score"], seconds, 0.0, half_life_s))
+    return terms.groupby("user_id", as_index=False).agg(
+        score=("score", "sum"), last_action_at=("last_action_at", "max"), actions=("actions", "sum"))
 
 
 def _json_default(value: Any) -> Any:

@@ -8,22 +8,17 @@ Kafka or a model.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from trendstream.core.schema import (
     MAX_RECORD_BYTES,
     MAX_TEXT_CHARS,
     DeadLetterReason,
-    Engagement,
     InvalidRecord,
     Tweet,
     parse_event,
 )
 from trendstream.encode.text import clean_text
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,50 +90,3 @@ def encoder_texts(tweets: Sequence[Tweet]) -> list[str]:
     """What the encoder sees: cleaned text, falling back to the raw text when cleaning
     leaves nothing (a post of only a URL still needs a vector)."""
     return [clean_text(t.text) or t.text.strip() for t in tweets]
-
-
-# --- analytics inputs (flat rows the Spark aggregations consume) --------------------------
-
-def hashtag_rows(values: Iterable[bytes | None]) -> list[tuple[str, int, str]]:
-    """``(tweet_id, created_at_us, hashtag)`` per hashtag of every valid tweet."""
-    out = []
-    for event in _valid_events(values):
-        if isinstance(event, Tweet):
-            ts = _micros(event)
-            out.extend((event.id, ts, tag) for tag in event.hashtags)
-    return out
-
-
-def engagement_rows(values: Iterable[bytes | None]) -> list[tuple[str, str, int]]:
-    """``(tweet_id, type, created_at_us)`` of every valid tweet engagement (not follows)."""
-    return [
-        (e.tweet_id, e.type, _micros(e))
-        for e in _valid_events(values)
-        if isinstance(e, Engagement) and e.tweet_id
-    ]
-
-
-def action_rows(values: Iterable[bytes | None]) -> list[tuple[str, str, int]]:
-    """``(user_id, action, created_at_us)``: posts by authors and engagements by users."""
-    out = []
-    for event in _valid_events(values):
-        if isinstance(event, Tweet):
-            out.append((event.author_id, "post", _micros(event)))
-        else:
-            out.append((event.user_id, event.type, _micros(event)))
-    return out
-
-
-def _valid_events(values: Iterable[bytes | None]) -> Iterable[Tweet | Engagement]:
-    for raw in values:
-        if raw is None:
-            continue
-        try:
-            yield parse_event(raw)
-        except InvalidRecord:
-            continue  # the embedding query dead-letters it; analytics just skip it
-
-
-def _micros(event: Tweet | Engagement) -> int:
-    """Exact (``timestamp() * 1e6`` in floats can land 1 µs low)."""
-    return (event.created_at - _EPOCH) // _MICROSECOND
