@@ -128,14 +128,19 @@ def engagement_truth(lines: list[bytes]) -> Truth:
 
 
 def users_truth(lines: list[bytes], half_life_s: float) -> Truth:
-    """(actions, score) per user, for engagements each from a different user (key window 0)."""
-    from trendstream.analytics.scores import fold_actions
+    """(actions, rebased decayed sum) per (half-life window, user), the users query's rows
+    (``S_w = Σ w(a)·2^((t − s_w)/H)``, :mod:`trendstream.analytics.scores`), for
+    engagements each from a different user."""
+    from trendstream.analytics.scores import ACTION_WEIGHTS
 
     truth = Truth(events=len(lines), inputs=len(lines))
+    window_ms = int(half_life_s * 1000)
     for line in lines:
         event = orjson.loads(line)
-        score, _ = fold_actions(0.0, None, [_ms(event["created_at"]) / 1000], [event["type"]], half_life_s)
-        truth.values[(0, event["user_id"])] = (1, round(score, 6))
+        ms = _ms(event["created_at"])
+        start = ms - ms % window_ms
+        score = ACTION_WEIGHTS[event["type"]] * 2.0 ** ((ms - start) / 1000 / half_life_s)
+        truth.values[(start, event["user_id"])] = (1, round(score, 6))
     return truth
 
 
@@ -222,7 +227,7 @@ def engagement_key(row: dict[str, Any]) -> tuple[Key, Any]:
 
 
 def users_key(row: dict[str, Any]) -> tuple[Key, Any]:
-    return (0, row["user_id"]), (row["actions"], round(row["score"], 6))
+    return (_window_ms(row["window_start"]), row["user_id"]), (row["actions"], round(row["score"], 6))
 
 
 def recording_sink(name: str, topic: str, settings: Settings, recorder: Recorder,
