@@ -1,29 +1,33 @@
-"""Stream analytics (no embeddings): our Spark windows vs Quix Streams, same topic, same broker.
+"""Stream analytics (no embeddings): our Spark queries vs Quix Streams vs Kafka Streams,
+same topic, same broker, one run.
 
-Two phases, each engine in turn, on one broker (``--bootstrap``, or a fresh private one):
+Two phases on one broker (``--bootstrap``, or a fresh private Apache Kafka one):
 
 * **throughput**: a generated backlog (tweets + engagements, through ``trendstream
   ingest``'s own :class:`~trendstream.ingest.Ingestor`) is processed from the earliest
   offset, ``--rounds`` times, alternating engines:
 
   - Spark: the library's query builders
-    (:func:`trendstream.stream.analytics.hashtag_counts` / ``engagement_rates`` over
-    :func:`trendstream.kafka.spark_source.read_stream`) with the job's own sink
-    (:func:`~trendstream.stream.analytics.batch_writer`: Parquet + Kafka), ``availableNow``
-    trigger; events/s = input records / query wall time (session already warm);
+    (:func:`trendstream.stream.analytics.hashtag_counts` / ``engagement_rates`` /
+    ``user_scores`` over :func:`trendstream.stream.source.read_kafka`, Spark's own Kafka
+    source) with the job's own sink (:func:`~trendstream.stream.analytics.batch_writer`:
+    Parquet + Kafka), ``availableNow`` trigger; events/s = input records / query wall time
+    (session already warm: query start and planning included);
   - Quix Streams 3.28 (``benchmarks/quix_app.py`` in ``benchmarks/.venv-quix``, created
-    on first use): the same 5-s hashtag windows; events/s = tweets / (done - first
-    message), i.e. *without* its consumer-group start-up, which is reported apart.
+    on first use) and Kafka Streams 4.4 (``benchmarks/kafka-streams``, built with Maven on
+    first use): the same 5-s hashtag windows; events/s = tweets / (done - first record),
+    i.e. *without* their consumer-group start-up, which is reported apart.
 
-  Both engines' final counts are checked against counts computed from the generated
-  data before any rate is trusted.
+  Every engine's final counts are checked against counts computed from the generated
+  data before its rate is reported. The users query also scores a batch of
+  ``--users`` likes, each from a different user (its batch time is the figure).
 
 * **latency**: the generator's stream replayed live (``created_at`` = the wall clock at
   which it is produced) at ``--live-rate`` tweets/s; per aggregate key, latency = wall
   time the aggregate was last updated (visible in Kafka/Parquet for Spark, emitted for
   Quix) - ``created_at`` of the key's last event, over keys whose final value is right.
 
-Writes ``benchmarks/results/analytics.json`` and prints the figures and the ratio.
+Writes ``benchmarks/results/analytics.json`` and prints the figures and the ratios.
 
     .venv/bin/python benchmarks/bench_analytics.py [--tweets 100000] [--rounds 3] [--quick]
 """
@@ -51,6 +55,7 @@ from typing import Any
 
 import orjson
 
+from trendstream.core.schema import Engagement
 from trendstream.core.settings import Settings
 from trendstream.platform.sandbox import derive_settings, private_broker
 from trendstream.sources.generator import GeneratorConfig, write_stream
@@ -59,6 +64,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results" / "analytics.json"
 QUIX_VENV = BENCH_DIR / ".venv-quix"
 QUIX_VERSION = "3.28.1"
+KSTREAMS_DIR = BENCH_DIR / "kafka-streams"
+KSTREAMS_JAR = KSTREAMS_DIR / "target" / "trendstream-kstreams-bench.jar"
+ENGINES = ("spark", "quix", "kstreams")
 HASHTAG_WINDOW_MS = 5000
 ENGAGEMENT_WINDOW_MS = 1000  # engagement_rates' window
 ENGAGEMENT_TYPES = ("like", "retweet", "reply", "quote")  # the counted ones (follows are not)
@@ -116,6 +124,23 @@ def engagement_truth(lines: list[bytes]) -> Truth:
             counts[key][ENGAGEMENT_TYPES.index(event["type"])] += 1
             truth.last_event_ms[key] = max(truth.last_event_ms.get(key, 0), ms)
     truth.values = {k: tuple(v) for k, v in counts.items()}
+    return truth
+
+
+def users_truth(lines: list[bytes], half_life_s: float) -> Truth:
+    """(actions, rebased decayed sum) per (half-life window, user), the users query's rows
+    (``S_w = Σ w(a)·2^((t − s_w)/H)``, :mod:`trendstream.analytics.scores`), for
+    engagements each from a different user."""
+    from trendstream.analytics.scores import ACTION_WEIGHTS
+
+    truth = Truth(events=len(lines), inputs=len(lines))
+    window_ms = int(half_life_s * 1000)
+    for line in lines:
+        event = orjson.loads(line)
+        ms = _ms(event["created_at"])
+        start = ms - ms % window_ms
+        score = ACTION_WEIGHTS[event["type"]] * 2.0 ** ((ms - start) / 1000 / half_life_s)
+        truth.values[(start, event["user_id"])] = (1, round(score, 6))
     return truth
 
 
@@ -201,6 +226,10 @@ def engagement_key(row: dict[str, Any]) -> tuple[Key, Any]:
             (row["likes"], row["retweets"], row["replies"], row["quotes"]))
 
 
+def users_key(row: dict[str, Any]) -> tuple[Key, Any]:
+    return (_window_ms(row["window_start"]), row["user_id"]), (row["actions"], round(row["score"], 6))
+
+
 def recording_sink(name: str, topic: str, settings: Settings, recorder: Recorder,
                    key_of: Callable[[dict[str, Any]], tuple[Key, Any]]) -> Callable[[Any, int], None]:
     """The job's own foreachBatch writer, then note when each row became visible."""
@@ -223,22 +252,26 @@ def recording_sink(name: str, topic: str, settings: Settings, recorder: Recorder
     return sink
 
 
-QUERIES = {  # name -> (input topic attribute, builder name, output topic attribute, key function)
-    "hashtags": ("tweets_topic", "hashtag_counts", "hashtag_counts_topic", hashtag_key),
-    "engagement": ("engagements_topic", "engagement_rates", "engagement_rates_topic", engagement_key),
+QUERIES = {  # name -> (input topic attributes, builder name, output topic attribute, key function)
+    "hashtags": (("tweets_topic",), "hashtag_counts", "hashtag_counts_topic", hashtag_key),
+    "engagement": (("engagements_topic",), "engagement_rates", "engagement_rates_topic", engagement_key),
+    "users": (("tweets_topic", "engagements_topic"), "user_scores", "user_scores_topic", users_key),
 }
+
+
+LIVE_QUERIES = ("hashtags", "engagement")  # the windowed aggregates whose latency is measured
 
 
 def start_query(spark, settings: Settings, name: str, recorder: Recorder, *, available_now: bool,
                 trigger_seconds: float, max_offsets: int):
-    from trendstream.kafka.spark_source import read_stream
     from trendstream.stream import analytics
+    from trendstream.stream.source import read_kafka
 
-    topic_attr, builder, out_attr, key_of = QUERIES[name]
+    topic_attrs, builder, out_attr, key_of = QUERIES[name]
     k = settings.kafka
     df = getattr(analytics, builder)(
-        read_stream(spark, settings, [getattr(k, topic_attr)], group=f"{k.consumer_group}.{name}",
-                    max_offsets_per_trigger=max_offsets, starting_offsets="earliest"),
+        read_kafka(spark, settings, [getattr(k, a) for a in topic_attrs], max_offsets_per_trigger=max_offsets,
+                   starting_offsets="earliest"),
         settings)
     writer = (df.writeStream.queryName(f"bench_{name}_{uuid.uuid4().hex[:6]}").outputMode("update")
               .option("checkpointLocation", str(settings.checkpoint_dir / name))
@@ -249,6 +282,9 @@ def start_query(spark, settings: Settings, name: str, recorder: Recorder, *, ava
 
 
 def spark_backlog(spark, settings: Settings, name: str, truth: Truth, max_offsets: int) -> dict[str, Any]:
+    from trendstream.kafka.admin import ensure_topics
+
+    ensure_topics(settings)  # this run's output topics (the broker creates none by itself)
     recorder = Recorder()
     with CpuSplit(settings.kafka.bootstrap_servers) as cpu:
         started = time.perf_counter()
@@ -265,6 +301,7 @@ def spark_backlog(spark, settings: Settings, name: str, truth: Truth, max_offset
         "wall_s": wall,
         "batches": len(progress),
         "batch_ms": [p["durationMs"].get("triggerExecution") for p in progress],
+        "batches_s": sum(p["durationMs"].get("triggerExecution", 0) for p in progress) / 1000,
         "batch_split_ms": [{k: v for k, v in p["durationMs"].items() if k != "triggerExecution"}
                            for p in progress],
         "cpu_s": cpu.seconds(),
@@ -284,9 +321,9 @@ class CpuSplit:
         import psutil
 
         self.psutil = psutil
-        port = bootstrap.rsplit(":", 1)[-1]
-        self.brokers = [p for p in psutil.process_iter(["name", "cmdline"])
-                        if p.info["name"] == "tansu" and any(port in a for a in p.info["cmdline"] or ())]
+        port = int(bootstrap.rsplit(":", 1)[-1])
+        self.brokers = [psutil.Process(c.pid) for c in psutil.net_connections("tcp")
+                        if c.status == psutil.CONN_LISTEN and c.laddr.port == port and c.pid]
         self.first: dict[int, tuple[str, float]] = {}
         self.last: dict[int, tuple[str, float]] = {}
         self.poller_cpu = 0.0
@@ -299,12 +336,12 @@ class CpuSplit:
         if proc.pid == os.getpid():
             return self.DRIVER
         cmd = " ".join(proc.cmdline())
+        if KSTREAMS_JAR.name in cmd:
+            return "Kafka Streams app"
         if "java" in proc.name():
             return "JVM (Spark engine, state store)"
-        if "pyspark.worker" in cmd:
-            return "Python workers (Kafka read + parse)"
         if "pyspark" in cmd:
-            return "Python source planner / helpers"
+            return "Python workers / helpers"
         if "quix_app.py" in cmd:
             return "Quix app"
         return None
@@ -347,117 +384,6 @@ class CpuSplit:
             out[name] += cpu - self.first.get(pid, (name, 0.0))[1]
         out[self.DRIVER] = max(out[self.DRIVER] - self.poller_cpu, 0.0)
         return {k: round(v, 2) for k, v in sorted(out.items(), key=lambda kv: -kv[1])}
-
-
-def stage_costs(settings: Settings, topic: str, values_limit: int) -> dict[str, Any]:
-    """The Python stages of the Spark path alone, in this process (CPU time, so the
-    figures hold on a loaded machine): the data source's Kafka reader over every
-    partition of ``topic``, then the hashtag parser over what it read."""
-    from trendstream.kafka.admin import topic_offsets
-    from trendstream.kafka.spark_source import KafkaRange, SourceOptions, read_range, source_options
-    from trendstream.stream.transforms import hashtag_rows
-
-    options = SourceOptions.parse(source_options(settings, [topic], group=None))
-    values: list[bytes] = []
-    wall, cpu = time.perf_counter(), time.process_time()
-    for part, (low, high) in topic_offsets(settings, topic).items():
-        for batch in read_range(options, KafkaRange(topic, part, low, high)):
-            values.extend(batch.column(1).to_pylist())
-    read = _stage(len(values), wall, cpu)
-    values = values[:values_limit]
-    wall, cpu = time.perf_counter(), time.process_time()
-    hashtag_rows(values)
-    return {"kafka_read": read, "parse_hashtags": _stage(len(values), wall, cpu)}
-
-
-def _stage(rows: int, wall: float, cpu: float) -> dict[str, float]:
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return {"rows": rows, "rows_per_s": round(rows / wall, 1), "rows_per_cpu_s": round(rows / max(cpu, 1e-6), 1)}
-
-
-STAGE_FRAMES = {  # a sample's stage: the leaf-most frame matching one of these
-    "parse (parse_event → hashtag rows)": ("core/schema.py", "stream/transforms.py"),
-    "Kafka read → Arrow (data source)": ("kafka/spark_source.py:",),
-    "Arrow ↔ Python lists (mapInArrow body)": ("stream/analytics.py",),
-    "PySpark worker ↔ JVM (serializers, worker loop)": ("serializers.py", "worker.py", "worker_util.py",
-                                                         "pyarrow"),
-    "source planning (watermarks, commits)": ("kafka/admin.py", "python_streaming_source_runner.py"),
-}
-
-
-class PySpyProfile:
-    """py-spy on every Python process Spark runs during a run (workers, source planner):
-    on-CPU samples only, summarised into the share of Python CPU per stage (the leaf-most
-    frame that names a stage decides)."""
-
-    def __init__(self, out_dir: Path, rate: int = 50) -> None:
-        import psutil
-
-        self.psutil, self.out_dir, self.rate = psutil, out_dir, rate
-        self.spies: dict[int, tuple[subprocess.Popen, Path]] = {}
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._attach_loop, daemon=True)
-        self.binary = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-
-    def _attach_loop(self) -> None:
-        while not self.stop_event.wait(0.2):
-            for proc in self.psutil.Process().children(recursive=True):
-                try:
-                    cmd = " ".join(proc.cmdline())
-                except self.psutil.Error:
-                    continue
-                if proc.pid in self.spies or "pyspark" not in cmd or self._is_daemon_manager(proc, cmd):
-                    continue
-                path = self.out_dir / f"pyspy-{proc.pid}.txt"
-                spy = subprocess.Popen([self.binary, "record", "--pid", str(proc.pid), "--nonblocking",
-                                        "--rate", str(self.rate), "--format", "raw", "--output", str(path)],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                self.spies[proc.pid] = (spy, path)
-
-    def _is_daemon_manager(self, proc, cmd: str) -> bool:
-        """pyspark.daemon itself only forks workers (its forks carry the same command line)."""
-        try:
-            return "pyspark.daemon" in cmd and "java" in proc.parent().name()
-        except self.psutil.Error:
-            return True
-
-    def __enter__(self) -> PySpyProfile:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        import signal
-
-        self.stop_event.set()
-        self.thread.join()
-        for spy, _ in self.spies.values():
-            spy.send_signal(signal.SIGINT)
-        for spy, _ in self.spies.values():
-            try:
-                spy.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                spy.kill()
-
-    def summary(self) -> dict[str, Any]:
-        stages: dict[str, int] = defaultdict(int)
-        total = 0
-        for _, path in self.spies.values():
-            if not path.exists():
-                continue
-            for line in path.read_text().splitlines():
-                stack, _, count = line.rpartition(" ")
-                if not count.isdigit():
-                    continue
-                n = int(count)
-                total += n
-                frames = stack.split(";")[::-1]  # leaf first
-                stage = next((name for frame in frames for name, marks in STAGE_FRAMES.items()
-                              if any(m in frame for m in marks)), "other Python")
-                stages[stage] += n
-        return {"samples": total, "processes": len(self.spies),
-                "share": {k: round(v / total, 3) for k, v in sorted(stages.items(), key=lambda kv: -kv[1])}
-                if total else {}}
 
 
 # --- Quix Streams ------------------------------------------------------------------------------
@@ -515,15 +441,26 @@ def quix_windows(result: dict[str, Any]) -> dict[Key, tuple[int, float]]:
     return {(start, tag): (count, at) for start, tag, count, at in result["windows"]}
 
 
+BACKLOG_GRACE_MS = 24 * 3600 * 1000
+# A backlog is read partition chunk by partition chunk, so event time jumps between chunks:
+# Quix and Kafka Streams get a grace as long as the stream, keeping every post (Spark's
+# watermark only advances between batches; the live phase uses the job's lateness for all).
+
+
 def quix_backlog(settings: Settings, truth: Truth, work: Path, timeout_s: float) -> dict[str, Any]:
-    # A backlog is read partition chunk by partition chunk, so event time jumps between
-    # chunks: a grace as long as the stream keeps every post (the live phase uses the job's).
-    grace_ms = 24 * 3600 * 1000
-    with CpuSplit(settings.kafka.bootstrap_servers) as cpu, \
-            quix_app(settings, settings.kafka.tweets_topic, truth.inputs, grace_ms, work, timeout_s) as (proc, out, _):
+    with CpuSplit(settings.kafka.bootstrap_servers) as cpu, quix_app(
+            settings, settings.kafka.tweets_topic, truth.inputs, BACKLOG_GRACE_MS, work, timeout_s) as (proc, out, _):
         result = _quix_result(proc, out, timeout_s + 60)
     if result["done_at"] is None:
         raise RuntimeError(f"quix saw {result['records']}/{truth.inputs} hashtag records in {timeout_s}s")
+    return {**app_backlog_figures(result, truth, cpu.seconds()), "late_dropped": result["late_dropped"]}
+
+
+def app_backlog_figures(result: dict[str, Any], truth: Truth, cpu_s: dict[str, float],
+                        runs: int = 1) -> dict[str, Any]:
+    """Rate, start-up, CPU and count check of a Quix or Kafka Streams app's result JSON
+    (``started_at``, ``first_message_at``, ``done_at``, ``processing_cpu_s``, ``windows``)
+    for its timed run, the last of ``runs`` (the broker's CPU is shared out evenly)."""
     windows = quix_windows(result)
     check = compare(truth, {k: v for k, (v, _) in windows.items()})
     processing = result["done_at"] - result["first_message_at"]
@@ -531,12 +468,49 @@ def quix_backlog(settings: Settings, truth: Truth, work: Path, timeout_s: float)
         "events_per_s": truth.events / processing,
         "wall_s": processing,
         "startup_s": result["first_message_at"] - result["started_at"],
-        "late_dropped": result["late_dropped"],
-        "cpu_s": cpu.seconds(),  # start-up included
+        "cpu_s": cpu_s,  # start-up included
         # the app's own CPU while processing (start-up excluded) + the broker's for the whole run
-        "events_per_cpu_s": truth.events / (result["processing_cpu_s"] + cpu.seconds().get("broker", 0.0)),
+        "events_per_cpu_s": truth.events / (result["processing_cpu_s"] + cpu_s.get("broker", 0.0) / runs),
         "counts": check.as_dict(),
     }
+
+
+# --- Kafka Streams ------------------------------------------------------------------------------
+
+
+def kstreams_jar() -> Path:
+    """The Kafka Streams app, built with Maven on first use (and when its sources changed)."""
+    sources = [KSTREAMS_DIR / "pom.xml", *KSTREAMS_DIR.glob("src/**/*.java")]
+    if KSTREAMS_JAR.exists() and max(f.stat().st_mtime for f in sources) <= KSTREAMS_JAR.stat().st_mtime:
+        return KSTREAMS_JAR
+    print(f"building {KSTREAMS_JAR.relative_to(BENCH_DIR)} with Maven (first use)", flush=True)
+    subprocess.run(["mvn", "-q", "-B", "-Dstyle.color=never", "-f", str(KSTREAMS_DIR / "pom.xml"), "package"], check=True)
+    return KSTREAMS_JAR
+
+
+def kstreams_backlog(settings: Settings, truth: Truth, work: Path, timeout_s: float,
+                     guarantee: str, warmups: int) -> dict[str, Any]:
+    """One timed run of the Kafka Streams app over the tweets backlog (2 stream threads, the
+    Spark driver's heap) after ``warmups`` untimed ones in the same JVM (as Spark's session
+    is warm); each ends once its committed offsets reach the backlog's end."""
+    from trendstream.platform.broker import java_executable
+
+    uid = uuid.uuid4().hex[:8]
+    topic, out = settings.kafka.tweets_topic, work / f"kstreams-{uid}.json"
+    argv = [java_executable(settings), f"-Xmx{settings.stream.driver_memory}",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-jar", str(kstreams_jar()),
+            "--bootstrap", settings.kafka.bootstrap_servers, "--topic", topic,
+            "--output-topic", f"{topic}.kstreams-out-{uid}", "--application-id", f"kstreams-{uid}",
+            "--state-dir", str(work / f"kstreams-state-{uid}"), "--out", str(out),
+            "--grace-ms", str(BACKLOG_GRACE_MS), "--guarantee", guarantee, "--threads", "2",
+            "--timeout-s", str(timeout_s), "--warmups", str(warmups)]
+    with CpuSplit(settings.kafka.bootstrap_servers) as cpu:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s * (warmups + 1) + 120)
+    if done.returncode != 0 or not out.exists():
+        raise RuntimeError(f"kafka streams app failed (exit {done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
+    result = json.loads(out.read_text())
+    return {**app_backlog_figures(result, truth, cpu.seconds(), warmups + 1), "guarantee": guarantee,
+            "version": result["kafka_streams_version"], "warmup_processing_s": result["warmup_processing_s"]}
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -626,6 +600,8 @@ def round_settings(base: Settings, work: Path, tag: str, topics_tag: str) -> Set
 
 
 def throughput(spark, base: Settings, work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Every engine over the same backlog, ``--rounds`` times alternating (Spark warmed up
+    first); the Spark users query also over ``--users`` likes from distinct users."""
     from trendstream.kafka.admin import ensure_topics
 
     started = time.perf_counter()
@@ -639,43 +615,58 @@ def throughput(spark, base: Settings, work: Path, args: argparse.Namespace) -> d
     load_backlog(data, tweets, engagements)
     print(f"loaded the backlog in {time.perf_counter() - started:.1f}s "
           f"({tags.inputs:,} hashtag records, {len(tags.values):,} hashtag windows)", flush=True)
-    runs: dict[str, list[dict[str, Any]]] = {"spark_hashtags": [], "spark_engagement": [], "quix_hashtags": []}
-    for w in range(args.warmup):  # JIT, Python workers, state-store code paths: Spark gains ~3x over its first runs
-        for name, truth in (("hashtags", tags), ("engagement", rates)):
-            run = spark_backlog(spark, round_settings(base, work, f"warmup-{name}-{w}", "backlog"), name, truth,
+    spark_sets: dict[str, tuple[str, Truth]] = {}  # query -> (input topics tag, truth)
+    if spark is not None:
+        likes = distinct_user_likes(args.users)
+        users = round_settings(base, work, "load-users", "users")
+        ensure_topics(users)
+        load_backlog(users, [], likes)
+        spark_sets = {"hashtags": ("backlog", tags), "engagement": ("backlog", rates),
+                      "users": ("users", users_truth(likes, base.stream.user_score_half_life_s))}
+    runs: dict[str, list[dict[str, Any]]] = {
+        **{f"spark_{name}": [] for name in spark_sets}, "quix_hashtags": [], "kstreams_hashtags": []}
+    for w in range(args.warmup):  # JIT, Python workers, state-store code paths: Spark gains over its first runs
+        for name, (topics_tag, truth) in spark_sets.items():
+            run = spark_backlog(spark, round_settings(base, work, f"warmup-{name}-{w}", topics_tag), name, truth,
                                 args.max_offsets)
             _report(f"warm-up (not counted): spark {name}", run)
     for r in range(args.rounds):
-        for name, truth in (("hashtags", tags), ("engagement", rates)):
-            s = round_settings(base, work, f"spark-{name}-{r}", "backlog")
-            run = spark_backlog(spark, s, name, truth, args.max_offsets)
+        for name, (topics_tag, truth) in spark_sets.items():
+            run = spark_backlog(spark, round_settings(base, work, f"spark-{name}-{r}", topics_tag), name, truth,
+                                args.max_offsets)
             runs[f"spark_{name}"].append(run)
             _report(f"round {r + 1}: spark {name}", run)
-        if not args.skip_quix:
-            run = quix_backlog(round_settings(base, work, f"quix-{r}", "backlog"), tags, work, args.quix_timeout)
+        if "quix" in args.engines:
+            run = quix_backlog(round_settings(base, work, f"quix-{r}", "backlog"), tags, work, args.app_timeout)
             runs["quix_hashtags"].append(run)
             _report(f"round {r + 1}: quix hashtags", run)
-    profile = None
-    if args.profile:
-        with PySpyProfile(work / "pyspy") as spy:
-            run = spark_backlog(spark, round_settings(base, work, "spark-profiled", "backlog"), "hashtags",
-                                tags, args.max_offsets)
-        profile = {"events_per_s": round(run["events_per_s"], 1), **spy.summary()}
-        print(f"py-spy over one extra spark hashtags run: {profile}", flush=True)
-    stages = stage_costs(data, data.kafka.tweets_topic, len(tweets))
-    print(f"python stages alone: {stages}", flush=True)
+        if "kstreams" in args.engines:
+            run = kstreams_backlog(round_settings(base, work, f"kstreams-{r}", "backlog"), tags, work,
+                                   args.app_timeout, args.kstreams_guarantee, args.warmup)
+            runs["kstreams_hashtags"].append(run)
+            _report(f"round {r + 1}: kafka streams hashtags", run)
     return {"tweets": len(tweets), "engagements": len(engagements), "hashtag_records": tags.inputs,
-            "stages": stages, "profile": profile,
+            "users_batch": args.users if spark_sets else None,
             "hashtag_windows": len(tags.values), "engagement_windows": len(rates.values), "runs": runs}
+
+
+def distinct_user_likes(users: int) -> list[bytes]:
+    """``users`` likes of one post, each by a different user, a millisecond apart (a minute ago)."""
+    start = datetime.now(timezone.utc) - timedelta(minutes=1)
+    return [Engagement(id=str(10**12 + i), type="like", user_id=str(10**12 + i),
+                       created_at=start + timedelta(milliseconds=i), tweet_id="1").to_json()
+            for i in range(users)]
 
 
 def _report(label: str, run: dict[str, Any]) -> None:
     counts = run["counts"]
-    print(f"{label:32s} {run['events_per_s']:>10,.0f} events/s  {run['wall_s']:6.1f}s  "
+    rate = (f"{run['events_per_s']:>10,.0f} events/s" if counts["ok"]
+            else f"{'(withheld)':>10s} events/s")  # no rate for wrong answers
+    print(f"{label:32s} {rate}  {run['wall_s']:6.1f}s  "
           f"counts {'ok' if counts['ok'] else 'WRONG'} ({counts['matching']}/{counts['keys']}"
           f"{', extra %d' % counts['extra'] if counts['extra'] else ''})"
           + (f"  startup {run['startup_s']:.1f}s" if "startup_s" in run else "")
-          + (f"  batches {run['batches']}" if "batches" in run else "")
+          + (f"  batches {run['batches']} ({run['batches_s']:.2f}s)" if "batches" in run else "")
           + f"  {run['events_per_cpu_s']:,.0f} events/cpu-s"
           + f"\n{'':32s} cpu s: {run['cpu_s']}", flush=True)
 
@@ -708,10 +699,10 @@ def live_spark(spark, base: Settings, work: Path, data: LiveData, args: argparse
 
     s = round_settings(base, work, "live-spark", "live-spark")
     ensure_topics(s)
-    recorders = {name: Recorder() for name in QUERIES}
+    recorders = {name: Recorder() for name in LIVE_QUERIES}
     queries = [start_query(spark, s, name, recorders[name], available_now=False,
                            trigger_seconds=args.trigger_seconds, max_offsets=args.max_offsets)
-               for name in QUERIES]
+               for name in LIVE_QUERIES]
     try:
         replay_live(s, data.warm_up())
         _wait(lambda: all(any(p.get("numInputRows") for p in q.recentProgress) for q in queries), 180,
@@ -719,13 +710,13 @@ def live_spark(spark, base: Settings, work: Path, data: LiveData, args: argparse
         tweets, engagements = data.at(datetime.now(timezone.utc) + timedelta(seconds=LEAD_S))
         truths = {"hashtags": hashtag_truth(tweets), "engagement": engagement_truth(engagements)}
         producer_lag = replay_live(s, timed_lines(tweets, engagements))
-        _wait(lambda: all(compare(truths[n], recorders[n].values()).ok for n in QUERIES), 60,
+        _wait(lambda: all(compare(truths[n], recorders[n].values()).ok for n in LIVE_QUERIES), 60,
               "spark aggregates to be complete", raise_=False)
     finally:
         for q in queries:
             q.stop()
     out: dict[str, Any] = {}
-    for name in QUERIES:
+    for name in LIVE_QUERIES:
         truth, rows = truths[name], recorders[name].rows
         out[name] = latency_summary(latencies(truth, rows), truth.events / data.seconds,
                                     compare(truth, {k: v for k, (v, _) in rows.items()}))
@@ -786,78 +777,103 @@ def _wait(done: Callable[[], bool], timeout_s: float, what: str, *, raise_: bool
 # --- main ---------------------------------------------------------------------------------------------
 
 
+GOAL = ("≥ 150k events/s availableNow on 2 cores, ≥ 1× Quix Streams, ≥ 0.5× Kafka Streams, "
+        "live p99 event→aggregate ≤ 2 s, a 20k-event batch touching 20k users scored in ≤ 3 s")
+
+
 def summarize(throughput_result: dict[str, Any], live: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     runs = throughput_result["runs"]
 
-    def rates(name: str, key: str = "events_per_s") -> list[float]:
-        return [round(r[key], 1) for r in runs[name]]
+    def counts_ok(name: str) -> bool:
+        return all(r["counts"]["ok"] for r in runs.get(name, []))
 
-    spark_rate = statistics.median(rates("spark_hashtags"))
-    quix_rates = rates("quix_hashtags")
-    quix_rate = statistics.median(quix_rates) if quix_rates else None
+    def rounds(name: str, key: str = "events_per_s") -> list[float]:
+        """Per-round figures; none at all when any round's counts were wrong."""
+        return [round(r[key], 3) for r in runs.get(name, [])] if counts_ok(name) else []
+
+    def median(values: list[float]) -> float | None:
+        return round(statistics.median(values), 3) if values else None
+
+    def ratio(ours: float | None, theirs: float | None) -> float | None:
+        return round(ours / theirs, 3) if ours and theirs else None
+
+    def app(name: str, version: str) -> dict[str, Any]:
+        return {"version": version, "hashtags_events_per_s": rounds(f"{name}_hashtags"),
+                "hashtags_median": median(rounds(f"{name}_hashtags")),
+                "hashtags_events_per_cpu_s": rounds(f"{name}_hashtags", "events_per_cpu_s"),
+                "startup_s": [round(r["startup_s"], 2) for r in runs[f"{name}_hashtags"]],
+                "runs": runs[f"{name}_hashtags"], "counts_ok": counts_ok(f"{name}_hashtags")}
+
+    kstreams_runs = runs["kstreams_hashtags"]
+    spark_rate = median(rounds("spark_hashtags"))
+    quix = {**app("quix", QUIX_VERSION), "latency": (live.get("quix") or {}).get("hashtags"),
+            "live": live.get("quix")}
+    kstreams = {**app("kstreams", kstreams_runs[0]["version"] if kstreams_runs else ""),
+                "processing_guarantee": args.kstreams_guarantee}
     return {
         "benchmark": "analytics",
+        "goal": GOAL,
         "tweets": throughput_result["tweets"],
         "engagements": throughput_result["engagements"],
         "hashtag_records": throughput_result["hashtag_records"],
+        "users_batch": throughput_result["users_batch"],
         "rounds": args.rounds,
         "warmup_rounds": args.warmup,
         "cores": len(os.sched_getaffinity(0)),
         "max_offsets_per_trigger": args.max_offsets,
         "spark": {
-            "hashtags_events_per_s": rates("spark_hashtags"),
-            "hashtags_median": round(spark_rate, 1),
-            "engagement_events_per_s": rates("spark_engagement"),
-            "engagement_median": round(statistics.median(rates("spark_engagement")), 1),
-            "hashtags_events_per_cpu_s": rates("spark_hashtags", "events_per_cpu_s"),
+            "hashtags_events_per_s": rounds("spark_hashtags"),
+            "hashtags_median": spark_rate,
+            "engagement_events_per_s": rounds("spark_engagement"),
+            "engagement_median": median(rounds("spark_engagement")),
+            "hashtags_events_per_cpu_s": rounds("spark_hashtags", "events_per_cpu_s"),
+            # the one batch of the users query over --users likes from distinct users
+            "users_batch_s": rounds("spark_users", "batches_s"),
+            "users_batch_median_s": median(rounds("spark_users", "batches_s")),
+            "users_query_wall_s": rounds("spark_users", "wall_s"),
             "runs": {k: v for k, v in runs.items() if k.startswith("spark")},
-            "counts_ok": all(r["counts"]["ok"] for k, rs in runs.items() if k.startswith("spark") for r in rs),
+            "counts_ok": all(counts_ok(k) for k in runs if k.startswith("spark")),
             "latency": (live.get("spark") or {}).get("hashtags"),
             "engagement_latency": (live.get("spark") or {}).get("engagement"),
             "live": live.get("spark"),
         },
-        "quix": {
-            "version": QUIX_VERSION,
-            "hashtags_events_per_s": quix_rates,
-            "hashtags_median": round(quix_rate, 1) if quix_rate else None,
-            "hashtags_events_per_cpu_s": rates("quix_hashtags", "events_per_cpu_s"),
-            "runs": runs["quix_hashtags"],
-            "counts_ok": all(r["counts"]["ok"] for r in runs["quix_hashtags"]),
-            "latency": (live.get("quix") or {}).get("hashtags"),
-            "live": live.get("quix"),
-        },
-        "ratio_spark_vs_quix": round(spark_rate / quix_rate, 3) if quix_rate else None,
-        "python_stages": throughput_result["stages"],
-        "python_profile": throughput_result["profile"],
+        "quix": quix,
+        "kstreams": kstreams,
+        "ratio_spark_vs_quix": ratio(spark_rate, quix["hashtags_median"]),
+        "ratio_spark_vs_kstreams": ratio(spark_rate, kstreams["hashtags_median"]),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bootstrap", help="a running broker (default: a fresh private one)")
+    parser.add_argument("--engines", default=",".join(ENGINES),
+                        help=f"comma-separated subset of {','.join(ENGINES)} (default all)")
     parser.add_argument("--tweets", type=int, default=100_000, help="backlog posts (default 100000)")
+    parser.add_argument("--users", type=int, default=20_000,
+                        help="likes, each from a different user, scored by the users query in one batch")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=1, help="untimed Spark runs first (Quix starts fresh each round)")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="untimed runs first: Spark's, and Kafka Streams' in its JVM each round (Quix: none)")
     parser.add_argument("--max-offsets", type=int, default=500_000, help="Spark maxOffsetsPerTrigger")
     parser.add_argument("--live-rate", type=float, default=300.0, help="live posts/s (default 300)")
     parser.add_argument("--live-seconds", type=float, default=60.0)
     parser.add_argument("--trigger-seconds", type=float, default=0.0,
                         help="Spark processing-time trigger in the live phase (0: back to back)")
-    parser.add_argument("--quix-timeout", type=float, default=600.0)
-    parser.add_argument("--skip-quix", action="store_true")
+    parser.add_argument("--app-timeout", type=float, default=600.0, help="per Quix / Kafka Streams run (s)")
+    parser.add_argument("--kstreams-guarantee", choices=("exactly_once_v2", "at_least_once"),
+                        default="exactly_once_v2",
+                        help="Kafka Streams processing.guarantee (default exactly_once_v2, like our job)")
     parser.add_argument("--skip-live", action="store_true")
-    parser.add_argument("--no-profile", dest="profile", action="store_false",
-                        help="skip the extra py-spy-profiled Spark run (on when py-spy is installed)")
     parser.add_argument("--quick", action="store_true", help="20k posts, 20 s live at 300/s")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
+    args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if unknown := set(args.engines) - set(ENGINES):
+        parser.error(f"unknown engine(s) {', '.join(sorted(unknown))}; choose from {', '.join(ENGINES)}")
     if args.quick:
         args.tweets, args.live_seconds, args.live_rate = 20_000, 20.0, 300.0
-    if args.profile and not (shutil.which("py-spy") or Path(sys.executable).with_name("py-spy").exists()):
-        print("py-spy not installed (.venv/bin/pip install py-spy): no profile", flush=True)
-        args.profile = False
-
-    from trendstream.stream.job import spark_session
 
     # No console progress bars in the benchmark's output (a static conf: set before the JVM starts).
     os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--conf spark.ui.showConsoleProgress=false pyspark-shell")
@@ -865,19 +881,19 @@ def main() -> None:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-analytics-")))
         bootstrap = args.bootstrap or stack.enter_context(private_broker(work))
         base = derive_settings(Settings(), state_dir=work / "state", kafka={"bootstrap_servers": bootstrap})
-        if not args.skip_quix:
+        if "quix" in args.engines:
             quix_python()
-        started = time.perf_counter()
-        spark = spark_session(base, app_name="bench-analytics")
-        stack.callback(spark.stop)
-        print(f"spark session up in {time.perf_counter() - started:.1f}s", flush=True)
+        if "kstreams" in args.engines:
+            kstreams_jar()
+        spark = stack.enter_context(spark_or_none(base, "spark" in args.engines))
         result = throughput(spark, base, work, args)
         live: dict[str, Any] = {}
         if not args.skip_live:
             data = LiveData(*live_stream(args.live_rate, args.live_seconds, work), args.live_seconds)
-            live["spark"] = live_spark(spark, base, work, data, args)
-            print(f"live spark: {json.dumps(live['spark'])}", flush=True)
-            if not args.skip_quix:
+            if spark is not None:
+                live["spark"] = live_spark(spark, base, work, data, args)
+                print(f"live spark: {json.dumps(live['spark'])}", flush=True)
+            if "quix" in args.engines:
                 live["quix"] = live_quix(base, work, data, args)
                 print(f"live quix: {json.dumps(live['quix'])}", flush=True)
     report = summarize(result, live, args)
@@ -887,20 +903,44 @@ def main() -> None:
     print(f"wrote {args.output}")
 
 
+@contextmanager
+def spark_or_none(settings: Settings, wanted: bool) -> Iterator[Any]:
+    """The benchmark's Spark session (stopped at the end), or None when Spark is not compared."""
+    if not wanted:
+        yield None
+        return
+    from trendstream.stream.job import spark_session
+
+    started = time.perf_counter()
+    spark = spark_session(settings, app_name="bench-analytics")
+    print(f"spark session up in {time.perf_counter() - started:.1f}s", flush=True)
+    try:
+        yield spark
+    finally:
+        spark.stop()
+
+
 def _print_summary(report: dict[str, Any]) -> None:
-    spark, quix = report["spark"], report["quix"]
-    print(f"\nspark hashtags   median {spark['hashtags_median']:>10,.0f} events/s  rounds {spark['hashtags_events_per_s']}")
-    print(f"spark engagement median {spark['engagement_median']:>10,.0f} events/s  rounds {spark['engagement_events_per_s']}")
-    if quix["hashtags_median"]:
-        print(f"quix hashtags    median {quix['hashtags_median']:>10,.0f} events/s  rounds {quix['hashtags_events_per_s']}")
-        print(f"ratio spark/quix {report['ratio_spark_vs_quix']:.2f}x   counts: spark "
-              f"{'ok' if spark['counts_ok'] else 'WRONG'}, quix {'ok' if quix['counts_ok'] else 'WRONG'}")
+    spark, quix, kstreams = report["spark"], report["quix"], report["kstreams"]
+    print(f"\ngoal: {report['goal']}")
+    for label, entry, key in (("spark hashtags", spark, "hashtags"), ("spark engagement", spark, "engagement"),
+                              ("quix hashtags", quix, "hashtags"), ("kafka streams hashtags", kstreams, "hashtags")):
+        if entry[f"{key}_events_per_s"]:
+            print(f"{label:23s} median {entry[f'{key}_median']:>10,.0f} events/s  "
+                  f"rounds {entry[f'{key}_events_per_s']}")
+        elif entry.get("runs"):
+            print(f"{label:23s} counts WRONG in some round: no rate reported")
+    for label, key in (("spark/quix", "ratio_spark_vs_quix"), ("spark/kafka streams", "ratio_spark_vs_kstreams")):
+        if report[key] is not None:
+            print(f"ratio {label:20s} {report[key]:.2f}x")
+    if spark["users_batch_median_s"] is not None:
+        print(f"users: {report['users_batch']:,} likes from distinct users scored in one batch of "
+              f"{spark['users_batch_median_s']:.2f}s (median; rounds {spark['users_batch_s']})")
     for engine, lat in (("spark", spark["latency"]), ("spark engagement", spark["engagement_latency"]),
                         ("quix", quix["latency"])):
         if lat:
             print(f"latency {engine:17s} p50 {lat['p50_s']}s p99 {lat['p99_s']}s at "
                   f"{lat['events_per_s']:,.0f} events/s (counts {'ok' if lat['counts']['ok'] else 'WRONG'})")
-
 
 
 if __name__ == "__main__":

@@ -1,15 +1,21 @@
-"""Ingest throughput vs a raw confluent-kafka producer on the same broker.
+"""Ingest throughput vs a raw confluent-kafka producer and Kafka's own producer benchmark,
+on the same broker.
 
-Generates a ~100k-post stream, then pushes it to Kafka two ways, alternating, several
-rounds each, on a fresh Tansu broker (or ``--bootstrap`` to use a running one):
+Generates a ~100k-post stream, then pushes it to Kafka three ways, alternating, several
+rounds each, on a fresh local Apache Kafka 4.4 broker (KRaft, one node; or ``--bootstrap``
+to use a running one):
 
 * **raw**: a bare confluent-kafka ``Producer`` with the same delivery settings
   (idempotent, acks=all, same batching) sending each file line as is: no parsing, no
-  validation, no keys: the ceiling for this broker and machine;
+  validation, no keys: the ceiling for this client library, broker and machine;
+* **producer-perf**: Kafka's own ``org.apache.kafka.tools.ProducerPerformance`` (the Java
+  client, from ``<jvm_lib>/kafka``): the same number of records, payloads drawn from the
+  same file's lines, acks=all, idempotent, the same linger, batch size and compression;
+  its own records/s (JVM start-up excluded, as the tool measures);
 * **ingest**: ``trendstream.ingest.ingest_files``: read, validate, canonicalise, key by id.
 
-Prints the figures and the ratio (median ingest rate / median raw rate) and writes
-``benchmarks/results/ingest.json`` (``ingest-workersN.json`` with ``--workers N``).
+Prints the figures and the ratios (median ingest rate / median rate of each of the others)
+and writes ``benchmarks/results/ingest.json`` (``ingest-workersN.json`` with ``--workers N``).
 
     .venv/bin/python benchmarks/bench_ingest.py [--tweets 100000] [--rounds 3]
 """
@@ -20,7 +26,9 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
+import subprocess
 import tempfile
 import time
 from contextlib import ExitStack
@@ -32,6 +40,7 @@ from trendstream.core.settings import Settings
 from trendstream.ingest import default_workers, ingest_files
 from trendstream.kafka.admin import client_config, ensure_topics, topic_offsets
 from trendstream.kafka.producer import PRODUCER_DEFAULTS
+from trendstream.platform.broker import java_executable, kafka_classpath, log4j_config
 from trendstream.platform.sandbox import private_broker
 from trendstream.sources.generator import GeneratorConfig, write_stream
 
@@ -65,6 +74,33 @@ def raw_push(settings: Settings, path: Path, topic: str) -> tuple[int, float]:
     elapsed = time.perf_counter() - start
     assert delivered == sent, (delivered, sent)
     return sent, elapsed
+
+
+PERF_TOTAL = re.compile(r"(\d+) records sent, ([\d.]+) records/sec")
+
+
+def producer_performance(settings: Settings, path: Path, topic: str, records: int) -> float:
+    """Kafka's ProducerPerformance over ``records`` payloads drawn from ``path``'s lines,
+    with our producer's delivery settings; the records/s it reports."""
+    props = {"bootstrap.servers": settings.kafka.bootstrap_servers, "acks": "all", "enable.idempotence": "true",
+             **{k: str(PRODUCER_DEFAULTS[k]) for k in ("linger.ms", "batch.size", "compression.type")}}
+    argv = [java_executable(settings), "-Xmx512m", f"-Dlog4j2.configurationFile={log4j_config()}",
+            "-cp", kafka_classpath(settings), "org.apache.kafka.tools.ProducerPerformance",
+            "--topic", topic, "--num-records", str(records), "--throughput", "-1",
+            "--payload-file", str(path), "--command-property", *[f"{k}={v}" for k, v in props.items()]]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    totals = PERF_TOTAL.findall(done.stdout)
+    if done.returncode != 0 or not totals:
+        raise RuntimeError(f"ProducerPerformance failed (exit {done.returncode}): "
+                           f"{(done.stdout + done.stderr)[-2000:]}")
+    sent, rate = totals[-1]
+    if int(sent) != records:
+        raise RuntimeError(f"ProducerPerformance sent {sent} of {records} records")
+    return float(rate)
+
+
+def stored_records(settings: Settings, topic: str) -> int:
+    return sum(high - low for low, high in topic_offsets(settings, topic).values())
 
 
 def settings_for(bootstrap: str, suffix: str) -> Settings:
@@ -101,7 +137,7 @@ def main() -> None:
         posts = sum(1 for _ in paths.tweets.open("rb"))
         print(f"generated {posts} posts in {gen_seconds:.2f}s ({posts / gen_seconds:,.0f}/s)")
 
-        raw_rates, ingest_rates, raw_cpu, ingest_cpu = [], [], [], []
+        raw_rates, perf_rates, ingest_rates, raw_cpu, ingest_cpu = [], [], [], [], []
         for round_no in range(args.rounds):
             raw_settings = settings_for(bootstrap, f"raw{round_no}")
             ensure_topics(raw_settings)
@@ -109,28 +145,37 @@ def main() -> None:
             sent, elapsed = raw_push(raw_settings, paths.tweets, raw_settings.kafka.tweets_topic)
             raw_cpu.append((time.process_time() - cpu) / sent * 1e6)
             raw_rates.append(sent / elapsed)
+            perf_settings = settings_for(bootstrap, f"perf{round_no}")
+            ensure_topics(perf_settings)
+            perf_rates.append(producer_performance(perf_settings, paths.tweets, perf_settings.kafka.tweets_topic,
+                                                   posts))
+            assert stored_records(perf_settings, perf_settings.kafka.tweets_topic) == posts
             ingest_settings = settings_for(bootstrap, f"ingest{round_no}")
             cpu = time.process_time()  # this process only: worker processes are not counted
             summary = ingest_files(ingest_settings, [paths.tweets], source="bench",
                                    workers=workers)
             ingest_cpu.append((time.process_time() - cpu) / summary.records * 1e6)
             ingest_rates.append(summary.msgs_per_s)
-            offsets = topic_offsets(ingest_settings, ingest_settings.kafka.tweets_topic)
-            stored = sum(high - low for low, high in offsets.values())
+            stored = stored_records(ingest_settings, ingest_settings.kafka.tweets_topic)
             assert stored == summary.accepted == posts, (stored, summary.accepted, posts)
             print(f"round {round_no + 1}: raw {raw_rates[-1]:,.0f} msgs/s "
-                  f"({raw_cpu[-1]:.1f} µs CPU/msg), ingest {ingest_rates[-1]:,.0f} msgs/s "
-                  f"({ingest_cpu[-1]:.1f} µs CPU/msg in the main process)")
+                  f"({raw_cpu[-1]:.1f} µs CPU/msg), ProducerPerformance {perf_rates[-1]:,.0f} msgs/s, "
+                  f"ingest {ingest_rates[-1]:,.0f} msgs/s "
+                  f"({ingest_cpu[-1]:.1f} µs CPU/msg in the main process)", flush=True)
 
-    raw, ingest = statistics.median(raw_rates), statistics.median(ingest_rates)
+    raw, perf = statistics.median(raw_rates), statistics.median(perf_rates)
+    ingest = statistics.median(ingest_rates)
     result = {
         "posts": posts,
         "rounds": args.rounds,
         "raw_msgs_per_s": [round(r, 1) for r in raw_rates],
+        "producer_perf_msgs_per_s": [round(r, 1) for r in perf_rates],
         "ingest_msgs_per_s": [round(r, 1) for r in ingest_rates],
         "raw_median": round(raw, 1),
+        "producer_perf_median": round(perf, 1),
         "ingest_median": round(ingest, 1),
         "ratio": round(ingest / raw, 3),
+        "ratio_vs_producer_perf": round(ingest / perf, 3),
         # CPU seconds per message of the producing process (all its threads, librdkafka's
         # included): steadier than rates on a shared machine.
         "raw_cpu_us_per_msg": round(statistics.median(raw_cpu), 2),
@@ -139,7 +184,7 @@ def main() -> None:
         "cpu_cores": os.cpu_count(),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "generator_posts_per_s": round(posts / gen_seconds, 1),
-        "broker": "tansu 0.6 (memory storage, same machine)" if not args.bootstrap else bootstrap,
+        "broker": "Apache Kafka 4.4 (KRaft, one node, same machine)" if not args.bootstrap else bootstrap,
         "machine": f"{platform.machine()}, {platform.python_version()}",
         "producer": {k: v for k, v in PRODUCER_DEFAULTS.items()},
     }
@@ -148,7 +193,8 @@ def main() -> None:
                              else f"ingest-workers{args.workers}.json")
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"raw {raw:,.0f} msgs/s  ingest {ingest:,.0f} msgs/s  ratio {ingest / raw:.2f} "
+    print(f"raw {raw:,.0f} msgs/s  ProducerPerformance {perf:,.0f} msgs/s  ingest {ingest:,.0f} msgs/s  "
+          f"ratios {ingest / raw:.2f} (vs raw), {ingest / perf:.2f} (vs ProducerPerformance) "
           f"({workers} validation process(es), {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f})")
     print(f"wrote {results}")

@@ -5,9 +5,9 @@ confluent-kafka than ours), started by ``bench_analytics.py``. It is the app a Q
 user would write for our windows: parse each post, one record per hashtag, re-key by
 hashtag (``group_by``, a repartition topic), a tumbling event-time window with a grace
 period for out-of-order posts, ``count().current()`` (an update per record, like Spark's
-update mode), results produced to an output topic. Posts are parsed with the same
-``trendstream`` function the Spark path uses, so both engines do the same parsing work
-and must agree on every count.
+update mode), results produced to an output topic. Posts are parsed and validated with
+``trendstream.core.schema.parse_event`` (the rules the Spark path applies in the JVM), so
+every engine must agree on every count.
 
 It stops once ``--expect`` hashtag records have been windowed or dropped as late (or
 after ``--timeout`` s) and writes, as JSON: timings and, per ``(window_start_ms,
@@ -20,7 +20,10 @@ import argparse
 import json
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def main() -> None:
@@ -40,7 +43,7 @@ def main() -> None:
 
     from quixstreams import Application
 
-    from trendstream.stream.transforms import hashtag_rows
+    from trendstream.core.schema import InvalidRecord, Tweet, parse_event
 
     app = Application(
         broker_address=args.bootstrap,
@@ -72,7 +75,14 @@ def main() -> None:
             seen["cpu_first"] = time.process_time()  # all threads of this process (librdkafka's too)
             if args.ready_file:
                 args.ready_file.touch()
-        return [[tag, us // 1000] for _tid, us, tag in hashtag_rows([raw])]
+        try:
+            event = parse_event(raw)
+        except InvalidRecord:
+            return []  # skipped, as every engine skips invalid posts
+        if not isinstance(event, Tweet):
+            return []
+        ms = (event.created_at - EPOCH) // timedelta(milliseconds=1)
+        return [[tag, ms] for tag in event.hashtags]
 
     def record(value: dict, key, _timestamp, _headers) -> None:
         windows[(value["start"], key)] = (value["value"], time.time())

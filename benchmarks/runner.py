@@ -152,12 +152,17 @@ def merge_figures(previous: Sequence[Figure], fresh: Sequence[Figure], ran: Sequ
 
 
 def summarize_ingest(data: dict[str, Any]) -> list[Figure]:
-    raw = median(data.get("raw_msgs_per_s"), data.get("raw_median"))
     ours = median(data.get("ingest_msgs_per_s"), data.get("ingest_median"))
+    rounds = tuple(data.get("ingest_msgs_per_s") or ())
+    raw = median(data.get("raw_msgs_per_s"), data.get("raw_median"))
     r = ratio(ours, raw)
-    return [Figure("ingest", "`trendstream ingest` throughput", ours, "msgs/s",
-                   "raw confluent-kafka producer", raw, "≥ 0.9× raw",
-                   None if r is None else r >= 0.9, tuple(data.get("ingest_msgs_per_s") or ()))]
+    out = [Figure("ingest", "`trendstream ingest` throughput", ours, "msgs/s",
+                  "raw confluent-kafka producer", raw, "≥ 0.9× raw", None if r is None else r >= 0.9, rounds)]
+    perf = median(data.get("producer_perf_msgs_per_s"), data.get("producer_perf_median"))
+    if perf is not None:
+        out.append(Figure("ingest", "`trendstream ingest` throughput", ours, "msgs/s",
+                          "Kafka's ProducerPerformance (Java client)", perf, rounds=rounds))
+    return out
 
 
 def summarize_encode(data: dict[str, Any]) -> list[Figure]:
@@ -178,31 +183,47 @@ def summarize_encode(data: dict[str, Any]) -> list[Figure]:
     return out
 
 
+ANALYTICS_RATE_GOAL = 150_000  # events/s availableNow on 2 cores (issue 13)
+
+
 def summarize_analytics(data: dict[str, Any]) -> list[Figure]:
+    """Spark's hashtag windows against Quix Streams and Kafka Streams (same run, counts
+    checked by the script: an engine with wrong counts has no rounds), engagement rates,
+    the 20k-users batch and live latency."""
     out = []
     spark = data.get("spark", {})
-    quix = data.get("quix", {})
     ours = median(spark.get("hashtags_events_per_s"))
-    theirs = median(quix.get("hashtags_events_per_s"))
-    r = ratio(ours, theirs)
-    met = None if ours is None else (ours >= 100_000 and (r is None or r >= 1.0))
-    out.append(Figure("analytics", "Spark 5-s hashtag windows", ours, "events/s",
-                      "Quix Streams, same windows", theirs, "≥ 100k/s and ≥ 1× Quix", met,
-                      tuple(spark.get("hashtags_events_per_s") or ())))
-    ours_cpu = median(spark.get("hashtags_events_per_cpu_s"))
-    theirs_cpu = median(quix.get("hashtags_events_per_cpu_s"))
-    if ours_cpu is not None:
-        r_cpu = ratio(ours_cpu, theirs_cpu)
-        out.append(Figure("analytics", "Spark hashtag windows per CPU-second (load-independent)", ours_cpu,
-                          "events/cpu-s", "Quix Streams, same windows", theirs_cpu, "≥ 1× Quix",
-                          None if r_cpu is None else r_cpu >= 1.0,
-                          tuple(spark.get("hashtags_events_per_cpu_s") or ())))
+    rounds = tuple(spark.get("hashtags_events_per_s") or ())
+    contenders = [(name, key, least) for name, key, least in (("Quix Streams", "quix", 1.0),
+                                                              ("Kafka Streams", "kstreams", 0.5))
+                  if key == "quix" or (data.get(key) or {}).get("runs")]  # older JSON has no kstreams
+    for name, key, least in contenders:
+        entry = data.get(key) or {}
+        theirs = median(entry.get("hashtags_events_per_s"))
+        r = ratio(ours, theirs)
+        met = None if ours is None else (ours >= ANALYTICS_RATE_GOAL and (r is None or r >= least))
+        label = name + (f" {entry['version']}" if entry.get("version") else "") + ", same windows"
+        if entry.get("processing_guarantee"):
+            label += f" ({entry['processing_guarantee']})"
+        out.append(Figure("analytics", "Spark 5-s hashtag windows (availableNow)", ours, "events/s",
+                          label, theirs, f"≥ 150k/s and ≥ {least:g}× {name}", met, rounds))
+        ours_cpu = median(spark.get("hashtags_events_per_cpu_s"))
+        theirs_cpu = median(entry.get("hashtags_events_per_cpu_s"))
+        if ours_cpu is not None and theirs_cpu is not None:
+            out.append(Figure("analytics", "Spark hashtag windows per CPU-second (load-independent)", ours_cpu,
+                              "events/cpu-s", label, theirs_cpu,
+                              rounds=tuple(spark.get("hashtags_events_per_cpu_s") or ())))
     eng = median(spark.get("engagement_events_per_s"))
     if eng is not None:
-        out.append(Figure("analytics", "Spark engagement rates", eng, "events/s",
-                          goal="≥ 100k/s", met=eng >= 100_000,
+        out.append(Figure("analytics", "Spark engagement rates (availableNow)", eng, "events/s",
+                          goal="≥ 150k/s", met=eng >= ANALYTICS_RATE_GOAL,
                           rounds=tuple(spark.get("engagement_events_per_s") or ())))
-    for engine, entry in (("Spark", spark), ("Quix Streams", quix)):
+    users = median(spark.get("users_batch_s"))
+    if users is not None:
+        out.append(Figure("analytics", f"Spark users query: one batch of {data.get('users_batch') or '?'} "
+                                       f"events from distinct users", users, "s", goal="≤ 3 s", met=users <= 3.0,
+                          rounds=tuple(spark.get("users_batch_s") or ())))
+    for engine, entry in (("Spark", spark), ("Quix Streams", data.get("quix", {}))):
         lat = entry.get("latency") or {}
         if lat.get("p99_s") is not None:
             out.append(Figure("analytics",
@@ -279,8 +300,9 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in [
     Benchmark("encode", "bench_encode.py", "encode.json", (),
               ("--texts", "256"), summarize=summarize_encode),
     Benchmark("stream", "bench_stream.py", "stream.json", ("broker", "milvus"), ("--quick",)),
+    # analytics: three engines × (1 warm-up +) 3 rounds, the users batch and two live phases
     Benchmark("analytics", "bench_analytics.py", "analytics.json", ("broker",),
-              ("--quick",), _bootstrap, summarize_analytics),
+              ("--quick",), _bootstrap, summarize_analytics, timeout_s=3600.0),
     # search starts the Milvus servers it compares itself (standalone, then Lite): 6-20 min at
     # 100k on a loaded 2-core box, most of it Lite's FLAT and HNSW passes
     Benchmark("search", "bench_search.py", "search.json", (), ("--quick",), timeout_s=3600.0),

@@ -51,6 +51,14 @@ def test_ingest_summary_recomputes_medians_from_the_rounds():
     assert fig.rounds == (190.0, 170.0, 180.0)
 
 
+def test_ingest_summary_adds_the_ratio_to_kafkas_producer_performance():
+    data = {"raw_msgs_per_s": [200.0], "producer_perf_msgs_per_s": [400.0, 360.0, 380.0],
+            "ingest_msgs_per_s": [190.0]}
+    raw, perf = runner.summarize_ingest(data)
+    assert raw.baseline.startswith("raw") and perf.baseline.startswith("Kafka's ProducerPerformance")
+    assert perf.baseline_value == 380.0 and perf.ratio == pytest.approx(0.5)
+
+
 def test_encode_summary_compares_every_path_with_the_fp32_default():
     data = {"paths": {
         "st_default": {"sentences_per_s": 100.0, "rounds": [90.0, 110.0, 100.0]},
@@ -66,21 +74,35 @@ def test_encode_summary_compares_every_path_with_the_fp32_default():
     assert figs["bucketed_int8"].met is False  # fast enough, but overlap < 0.9
 
 
-def test_analytics_summary_judges_rate_ratio_and_latency():
+def test_analytics_summary_judges_rate_ratios_users_batch_and_latency():
     data = {
-        "spark": {"hashtags_events_per_s": [120_000.0, 90_000.0, 110_000.0],
+        "users_batch": 20_000,
+        "spark": {"hashtags_events_per_s": [170_000.0, 90_000.0, 160_000.0],
                   "engagement_events_per_s": [50_000.0],
+                  "users_batch_s": [2.0, 4.0, 3.5],
                   "latency": {"p50_s": 0.8, "p99_s": 2.5, "events_per_s": 2000.0}},
         "quix": {"hashtags_events_per_s": [50_000.0, 55_000.0, 60_000.0],
                  "latency": {"p50_s": 0.1, "p99_s": 0.3, "events_per_s": 2000.0}},
+        "kstreams": {"hashtags_events_per_s": [400_000.0, 350_000.0, 300_000.0], "version": "4.4.0",
+                     "processing_guarantee": "exactly_once_v2", "runs": [{}, {}, {}]},
     }
     figs = runner.summarize_analytics(data)
-    rate = figs[0]
-    assert (rate.value, rate.baseline_value) == (110_000.0, 55_000.0)
-    assert rate.ratio == pytest.approx(2.0)
-    assert rate.met is True
+    vs_quix, vs_kstreams = (f for f in figs if f.metric.startswith("Spark 5-s"))
+    assert (vs_quix.value, vs_quix.baseline_value) == (160_000.0, 55_000.0)
+    assert vs_quix.met is True  # ≥ 150k/s and ≥ 1× Quix
+    assert vs_kstreams.baseline_value == 350_000.0 and vs_kstreams.ratio == pytest.approx(160 / 350)
+    assert vs_kstreams.met is False  # < 0.5× Kafka Streams
+    assert "exactly_once_v2" in vs_kstreams.baseline
+    users = next(f for f in figs if f.metric.startswith("Spark users"))
+    assert users.value == 3.5 and users.met is False  # > 3 s
     spark_p99 = next(f for f in figs if f.metric.startswith("Spark event"))
     assert spark_p99.value == 2.5 and spark_p99.met is False
+
+
+def test_analytics_summary_reports_no_rate_for_an_engine_with_wrong_counts():
+    data = {"spark": {"hashtags_events_per_s": []}, "quix": {"hashtags_events_per_s": [50_000.0]}}
+    (rate,) = runner.summarize_analytics(data)
+    assert rate.value is None and rate.met is None
 
 
 def test_generic_summary_reads_a_figures_list():
