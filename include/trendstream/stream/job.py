@@ -9,7 +9,8 @@ standard Kafka tooling:
 * ``embed``: tweets → :class:`~trendstream.stream.sink.EmbedSink` (dead letters, embeddings,
   Milvus upserts); its group is ``settings.kafka.consumer_group``.
 * ``hashtags``, ``engagement``, ``users``: the windowed analytics of
-  :mod:`trendstream.stream.analytics` (when ``settings.stream.analytics``).
+  :mod:`trendstream.stream.analytics` (when ``settings.stream.analytics``);
+* ``dead_letters``: refused engagement records → the dead-letter topic (with the analytics).
 
 A query that fails (Milvus down past its retry budget, broker gone) is restarted from its
 checkpoint after a doubling backoff instead of taking the job down; only
@@ -124,21 +125,16 @@ def query_starters(spark, settings, sink: EmbedSink, *, available_now: bool,
                    max_offsets_per_trigger: int | None, analytics: bool) -> dict[str, Callable[[], Any]]:
     """name → a function (re)starting that query from its checkpoint."""
     from trendstream.stream import analytics as an
+    from trendstream.stream.parse import dead_letter_rows, parse_stream
 
     k = settings.kafka
-    root = checkpoint_root(settings)
 
     def read(topics: list[str]):
         return read_kafka(spark, settings, topics, max_offsets_per_trigger=max_offsets_per_trigger)
 
     def start(name: str, df, sink_fn, mode: str) -> Callable[[], Any]:
-        def starter():
-            writer = (df().writeStream.queryName(name).outputMode(mode)
-                      .option("checkpointLocation", str(root / name)).foreachBatch(sink_fn))
-            writer = (writer.trigger(availableNow=True) if available_now
-                      else writer.trigger(processingTime=f"{settings.stream.trigger_seconds} seconds"))
-            return writer.start()
-        return starter
+        return _starter(settings, name, df, lambda w: w.outputMode(mode).foreachBatch(sink_fn),
+                        available_now=available_now)
 
     tweets, engagements = [k.tweets_topic], [k.engagements_topic]
     starters = {}
@@ -152,8 +148,36 @@ def query_starters(spark, settings, sink: EmbedSink, *, available_now: bool,
         starters["users"] = start(
             "users", lambda: an.user_scores(read(tweets + engagements), settings),
             an.batch_writer("users", k.user_scores_topic, settings), "update")
+        starters["dead_letters"] = _starter(
+            settings, "dead_letters",
+            lambda: dead_letter_rows(parse_stream(read(engagements), settings), "engagement"),
+            lambda w: kafka_sink(w, settings, k.dead_letter_topic), available_now=available_now)
     starters["embed"] = start("embed", lambda: read(tweets), sink, "append")
     return starters
+
+
+def _starter(settings, name: str, df: Callable[[], Any], sink: Callable[[Any], Any], *,
+             available_now: bool) -> Callable[[], Any]:
+    """A function (re)starting query ``name`` from its checkpoint: ``df()`` into ``sink``."""
+    def starter():
+        writer = sink(df().writeStream.queryName(name).option(
+            "checkpointLocation", str(checkpoint_root(settings) / name)))
+        writer = (writer.trigger(availableNow=True) if available_now
+                  else writer.trigger(processingTime=f"{settings.stream.trigger_seconds} seconds"))
+        return writer.start()
+    return starter
+
+
+def kafka_sink(writer, settings, topic: str):
+    """Spark's Kafka sink (at-least-once: a replayed batch can repeat a record, never lose one);
+    used for the engagements' dead letters, judged in the JVM by
+    :func:`~trendstream.stream.parse.dead_letter_rows`. Refused tweets are dead-lettered by
+    the embed query, which validates them anyway."""
+    writer = (writer.format("kafka").option("kafka.bootstrap.servers", settings.kafka.bootstrap_servers)
+              .option("topic", topic))
+    for key, value in settings.kafka.client_config.items():
+        writer = writer.option(f"kafka.{key}", str(value))
+    return writer
 
 
 # --- heartbeat ------------------------------------------------------------------------------
