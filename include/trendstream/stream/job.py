@@ -84,6 +84,8 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
         .config("spark.ui.showConsoleProgress", "false")  # progress lives in the heartbeat
         .config("spark.sql.shuffle.partitions", str(settings.stream.shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
+        # Streaming plans cannot use adaptive execution; Spark would warn for every query.
+        .config("spark.sql.adaptive.enabled", "false")
         .config("spark.executorEnv.PYTHONPATH", os.environ["PYTHONPATH"])
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         # A loaded machine can take longer than the 15 s default to start a Python worker.
