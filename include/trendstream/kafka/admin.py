@@ -206,35 +206,39 @@ def _partitions(settings: Settings, topic: str, timeout: float) -> list[TopicPar
     return [TopicPartition(topic, p) for p in range(require_topic(settings, topic, timeout=timeout))]
 
 
-def _list_offsets(
-    settings: Settings, topic: str, spec: Callable[[], OffsetSpec], *, timeout: float
-) -> dict[int, int]:
-    """partition → the offset ``spec`` names, through Admin ``list_offsets``. "Latest" is
-    the last stable offset (read_committed): what a transactional reader can see."""
+def _offset_lister(
+    settings: Settings, topic: str, *, timeout: float
+) -> Callable[[Callable[[], OffsetSpec]], dict[int, int]]:
+    """A function: spec → {partition: offset} through Admin ``list_offsets``, with the topic
+    looked up and the client made once for all the specs a caller asks. "Latest" is the last
+    stable offset (read_committed): what a transactional reader can see."""
     admin = admin_client(settings)
     partitions = _partitions(settings, topic, timeout)
 
-    def call() -> dict[int, int]:
-        futures = admin.list_offsets({tp: spec() for tp in partitions},
-                                     isolation_level=IsolationLevel.READ_COMMITTED,
-                                     request_timeout=timeout)
-        return {tp.partition: future.result().offset for tp, future in futures.items()}
+    def lookup(spec: Callable[[], OffsetSpec]) -> dict[int, int]:
+        def call() -> dict[int, int]:
+            futures = admin.list_offsets({tp: spec() for tp in partitions},
+                                         isolation_level=IsolationLevel.READ_COMMITTED,
+                                         request_timeout=timeout)
+            return {tp.partition: future.result().offset for tp, future in futures.items()}
 
-    return _when_ready(settings, call, timeout)
+        return _when_ready(settings, call, timeout)
+
+    return lookup
 
 
 def topic_offsets(
     settings: Settings, topic: str, *, timeout: float = 10.0
 ) -> dict[int, tuple[int, int]]:
     """partition → (earliest, latest) offsets of an existing topic."""
-    low = _list_offsets(settings, topic, OffsetSpec.earliest, timeout=timeout)
-    high = _list_offsets(settings, topic, OffsetSpec.latest, timeout=timeout)
+    lookup = _offset_lister(settings, topic, timeout=timeout)
+    low, high = lookup(OffsetSpec.earliest), lookup(OffsetSpec.latest)
     return {p: (low[p], high[p]) for p in sorted(high)}
 
 
 def high_watermarks(settings: Settings, topic: str, *, timeout: float = 10.0) -> dict[int, int]:
     """partition → the offset the next record will get (the end of what is readable)."""
-    return _list_offsets(settings, topic, OffsetSpec.latest, timeout=timeout)
+    return _offset_lister(settings, topic, timeout=timeout)(OffsetSpec.latest)
 
 
 def offsets_for_times(
@@ -242,11 +246,11 @@ def offsets_for_times(
 ) -> dict[int, int]:
     """partition → the first offset whose record timestamp is ≥ ``millis`` (the broker's
     time index), or the partition's end when no record is that recent."""
-    found = _list_offsets(settings, topic, lambda: OffsetSpec.for_timestamp(millis),
-                          timeout=timeout)
+    lookup = _offset_lister(settings, topic, timeout=timeout)
+    found = lookup(lambda: OffsetSpec.for_timestamp(millis))
     missing = [p for p, offset in found.items() if offset < 0]
     if missing:
-        ends = high_watermarks(settings, topic, timeout=timeout)
+        ends = lookup(OffsetSpec.latest)
         found.update({p: ends[p] for p in missing})
     return found
 
