@@ -37,7 +37,7 @@ from typing import Any, Callable
 
 from trendstream.core.settings import Deployment
 from trendstream.stream.sink import STAGES, BatchReport, EmbedSink
-from trendstream.stream.source import read_kafka, register_publisher
+from trendstream.stream.source import client_options, read_kafka, register_publisher
 
 log = logging.getLogger(__name__)
 
@@ -190,11 +190,7 @@ def kafka_sink(writer, settings, topic: str):
     used for the engagements' dead letters, judged in the JVM by
     :func:`~trendstream.stream.parse.dead_letter_rows`. Refused tweets are dead-lettered by
     the embed query, which validates them anyway."""
-    writer = (writer.format("kafka").option("kafka.bootstrap.servers", settings.kafka.bootstrap_servers)
-              .option("topic", topic))
-    for key, value in settings.kafka.client_config.items():
-        writer = writer.option(f"kafka.{key}", str(value))
-    return writer
+    return writer.format("kafka").options(**client_options(settings)).option("topic", topic)
 
 
 # --- heartbeat ------------------------------------------------------------------------------

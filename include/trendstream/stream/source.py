@@ -26,8 +26,8 @@ def kafka_options(settings: Any, topics: list[str], *, max_offsets_per_trigger: 
                   starting_offsets: str | None = None) -> dict[str, str]:
     """Spark Kafka source options for ``topics`` (``kafka.*`` ones go to the Kafka client)."""
     stream = settings.stream
-    options = {
-        "kafka.bootstrap.servers": settings.kafka.bootstrap_servers,
+    return {
+        **client_options(settings),
         "subscribe": ",".join(topics),
         "startingOffsets": _for_topics(starting_offsets or stream.starting_offsets, topics),
         "maxOffsetsPerTrigger": str(max_offsets_per_trigger or stream.max_offsets_per_trigger),
@@ -35,8 +35,13 @@ def kafka_options(settings: Any, topics: list[str], *, max_offsets_per_trigger: 
         # Records of aborted or still-open transactions (a crashed file ingest) never reach us.
         "kafka.isolation.level": "read_committed",
     }
-    options.update({f"kafka.{key}": str(value) for key, value in settings.kafka.client_config.items()})
-    return options
+
+
+def client_options(settings: Any) -> dict[str, str]:
+    """The ``kafka.*`` options of Spark's Kafka source and sink: bootstrap servers plus
+    ``settings.kafka.client_config``."""
+    return {"kafka.bootstrap.servers": settings.kafka.bootstrap_servers,
+            **{f"kafka.{key}": str(value) for key, value in settings.kafka.client_config.items()}}
 
 
 def _for_topics(starting_offsets: str, topics: list[str]) -> str:
