@@ -15,13 +15,13 @@
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
 
-# ---------------------------------------------------------------- jvm: Kafka + Spark's connector
-# The same pom the local set-up resolves, so the image and a laptop run the same connector
-# jars; only the spark module (the broker is Strimzi's on a cluster, not ours).
+# ---------------------------------------------------------------- jvm: Spark's connector + our parser
+# The same pom the local set-up resolves, so the image and a laptop run the same jars; only
+# the spark and parse modules (the broker is Strimzi's on a cluster, not ours).
 FROM ${MAVEN_IMAGE} AS jvm
 WORKDIR /src
 COPY jvm/ jvm/
-RUN mvn -q -B -f jvm/pom.xml -pl spark dependency:copy-dependencies && ls jvm/lib/spark/
+RUN mvn -q -B -f jvm/pom.xml -pl spark,parse package dependency:copy-dependencies && ls jvm/lib/spark/
 
 # ---------------------------------------------------------------- build: the virtualenv
 FROM ${BASE_IMAGE} AS build

@@ -21,9 +21,10 @@ start=$(date +%s)
 "$VENV/bin/python" -m pip install -q -c requirements.lock -e ".[dev]" 2>&1 | grep -v "is ignored" || true
 "$VENV/bin/python" -c "import trendstream, pyspark, pymilvus, confluent_kafka, airflow, sentence_transformers" \
   || { echo "setup: install is incomplete" >&2; exit 1; }
-# Apache Kafka (the local broker and its tools) and Spark's Kafka connector, from Maven Central.
+# Apache Kafka (the local broker and its tools) and Spark's Kafka connector from Maven Central,
+# and our record parser for Spark (jvm/parse) compiled against them.
 command -v mvn >/dev/null || { echo "setup: the JVM parts need Maven (apt-get install -y maven)" >&2; exit 1; }
-mvn -q -B -Dstyle.color=never -f jvm/pom.xml dependency:copy-dependencies \
+mvn -q -B -Dstyle.color=never -f jvm/pom.xml package dependency:copy-dependencies \
   || { echo "setup: mvn could not resolve jvm/pom.xml from Maven Central" >&2; exit 1; }
 # kcat: a Kafka client we did not write, for the integration tests (best effort: needs root).
 if ! command -v kcat >/dev/null && command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then

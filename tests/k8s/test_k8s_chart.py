@@ -31,7 +31,7 @@ from crd_schema import crd_validators, find_schemas_dir
 
 from trendstream.core.settings import Settings
 from trendstream.kafka.admin import topic_specs
-from trendstream.stream.job import spark_kafka_jars
+from trendstream.stream.job import spark_jars
 
 CUSTOM_GROUPS = ("sparkoperator.k8s.io/", "kafka.strimzi.io/", "monitoring.coreos.com/")
 WARNING = 2  # helm lint severities: 1 info, 2 warning, 3 error
@@ -291,7 +291,7 @@ def test_versions_match_the_project() -> None:
     values = yaml.safe_load((CHART_DIR / "values.yaml").read_text())
     assert values["spark"]["sparkVersion"] == _locked("pyspark")
     # The image bakes what jvm/pom.xml resolves; the chart's --jars must name exactly those.
-    resolved = sorted(jar.name for jar in spark_kafka_jars(Settings()))
+    resolved = sorted(jar.name for jar in spark_jars(Settings()))
     assert sorted(values["spark"]["jars"]) == resolved
 
 

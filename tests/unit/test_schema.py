@@ -126,6 +126,7 @@ def test_nfc_normalisation_of_decomposed_text() -> None:
         (b"\xff\xfe{}", DeadLetterReason.INVALID_UTF8),
         (b'{"id": 1,', DeadLetterReason.INVALID_JSON),
         (b'{"x": NaN}', DeadLetterReason.INVALID_JSON),
+        (b'{"id": ' + b"7" * 5000 + b"}", DeadLetterReason.INVALID_JSON),  # past Python's int limit
         (b"[1]", DeadLetterReason.NOT_AN_OBJECT),
         ({"foo": 1}, DeadLetterReason.UNKNOWN_FORMAT),
         (v2(id=...), DeadLetterReason.MISSING_FIELD),

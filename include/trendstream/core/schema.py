@@ -230,7 +230,7 @@ def _decode_slow(raw: bytes) -> Any:
         raise InvalidRecord(DeadLetterReason.INVALID_UTF8, str(exc)) from None
     try:
         return json.loads(text, parse_constant=_refuse_constant)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: also an int past 4,300 digits
         raise InvalidRecord(DeadLetterReason.INVALID_JSON, str(exc)[:200]) from None
 
 

@@ -45,10 +45,10 @@ def spark_version() -> str:
 
 def image_jars(settings: Settings) -> list[str]:
     """Spark's Kafka connector jars as ``local://`` paths in the image: the same files
-    ``spark_kafka_jars`` finds here, so the operator's ``--jars`` matches the local job."""
-    from trendstream.stream.job import spark_kafka_jars
+    ``spark_jars`` finds here, so the operator's ``--jars`` matches the local job."""
+    from trendstream.stream.job import spark_jars
 
-    return [f"local://{IMAGE_JVM_LIB}/spark/{jar.name}" for jar in spark_kafka_jars(settings)]
+    return [f"local://{IMAGE_JVM_LIB}/spark/{jar.name}" for jar in spark_jars(settings)]
 
 
 def component_labels(settings: Settings, component: str) -> dict[str, str]:

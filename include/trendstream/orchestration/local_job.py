@@ -38,14 +38,14 @@ JOB_SCRIPT = Path("spark_jobs") / "stream_job.py"
 def job_argv(settings: Settings, args: Sequence[str] = ()) -> list[str]:
     """``spark-submit --jars <Kafka connector> spark_jobs/stream_job.py ARGS`` with this
     interpreter for the Python side."""
-    from trendstream.stream.job import spark_kafka_jars
+    from trendstream.stream.job import spark_jars
 
     return [
         find_program("spark-submit"),
         "--name",
         "trendstream-stream",
         "--jars",
-        ",".join(str(j) for j in spark_kafka_jars(settings)),
+        ",".join(str(j) for j in spark_jars(settings)),
         "--conf",
         f"spark.pyspark.python={sys.executable}",
         "--conf",

@@ -58,12 +58,15 @@ def include_dir() -> Path:
     return Path(trendstream.__file__).resolve().parents[1]
 
 
-def spark_kafka_jars(settings) -> list[Path]:
-    """The connector jars under ``<jvm_lib>/spark`` (spark-sql-kafka and what pyspark lacks)."""
+def spark_jars(settings) -> list[Path]:
+    """The jars under ``<jvm_lib>/spark``: Spark's Kafka connector with what pyspark lacks,
+    and our record parser (:mod:`trendstream.stream.parse`)."""
     jars = sorted((settings.jvm_lib / "spark").glob("*.jar"))
-    if not any(j.name.startswith("spark-sql-kafka-0-10_") for j in jars):
-        raise FileNotFoundError(f"Spark's Kafka connector is missing in {settings.jvm_lib}/spark; "
-                                "run scripts/setup.sh (mvn -f jvm/pom.xml dependency:copy-dependencies)")
+    for prefix, what in (("spark-sql-kafka-0-10_", "Spark's Kafka connector"),
+                         ("trendstream-spark-parse", "the record parser")):
+        if not any(j.name.startswith(prefix) for j in jars):
+            raise FileNotFoundError(f"{what} is missing in {settings.jvm_lib}/spark; run scripts/setup.sh "
+                                    "(mvn -f jvm/pom.xml package dependency:copy-dependencies)")
     return jars
 
 
@@ -93,7 +96,7 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
         .config("spark.sql.streaming.stateStore.providerClass",
                 "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider")
         # Spark's own Kafka source/sink, resolved by Maven (spark-submit passes --jars too).
-        .config("spark.jars", ",".join(str(j) for j in spark_kafka_jars(settings)))
+        .config("spark.jars", ",".join(str(j) for j in spark_jars(settings)))
     )
     if settings.deployment is Deployment.LOCAL:
         # On one machine nothing else talks to the driver: its RPC and block manager
