@@ -9,8 +9,8 @@ reached Kafka, so a replayed archive gives the same answers):
 * ``users``: each user's activity score (formula in :mod:`trendstream.analytics.scores`),
   as decayed sums per half-life window that :func:`load_latest` adds up per user.
 
-Records are parsed in the JVM (:mod:`trendstream.stream.parse`, the validator's rules as
-Spark expressions): no record crosses into Python unless the native rules flag it doubtful.
+Records are parsed in the JVM (:mod:`trendstream.stream.parse`: the validator's rules in a
+Java UDF): no record crosses into Python unless the parser flags it doubtful.
 
 The window aggregates run in *update* mode with a ``watermark_seconds`` watermark: each
 micro-batch emits the windows it changed (so an aggregate is visible within one trigger,

@@ -109,22 +109,7 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
             "spark.driver.memory", settings.stream.driver_memory)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
-    _quiet_codegen_fallback(spark)
     return spark
-
-
-# Loggers that report whole-stage codegen giving up on a plan too wide to compile (the
-# record parser's): Spark then runs the operators uncompiled, correctly, but logs an ERROR
-# with the whole generated Java source for every new plan. Throughput shows in the heartbeat.
-CODEGEN_FALLBACK_LOGGERS = ("org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator",
-                            "org.apache.spark.sql.execution.WholeStageCodegenExec")
-
-
-def _quiet_codegen_fallback(spark) -> None:
-    jvm = spark.sparkContext._jvm
-    level = jvm.org.apache.logging.log4j.Level.OFF
-    for name in CODEGEN_FALLBACK_LOGGERS:
-        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(name, level)
 
 
 def checkpoint_root(settings) -> Path:
