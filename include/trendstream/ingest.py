@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import time
 from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -51,6 +52,9 @@ Validated = tuple[int, str, str, Any]
 # the batch, small enough that a crash redoes little.
 DEFAULT_TRANSACTION_RECORDS = 20_000
 DEFAULT_TRANSACTION_BYTES = 16 << 20
+# Fault injection for tests: the number n of the transaction (counted per run, from 1) whose
+# records reach the log before the process SIGKILLs itself instead of committing them.
+CRASH_ENV = "TRENDSTREAM_INGEST_CRASH_BEFORE_COMMIT"
 
 
 def validate(raw: Raw, max_bytes: int, max_text_chars: int) -> Validated:
@@ -162,7 +166,9 @@ class Ingestor:
         self._accepted = self._tweets = self._engagements = self._bytes = 0
         self.pending_records = self.pending_bytes = 0  # in the open transaction
         self.resumed = 0
-        self._progress_records = 0
+        self._progress_records = 0  # one per commit
+        crash = os.environ.get(CRASH_ENV)
+        self._crash_before_commit = int(crash) if crash else None
         self._started = time.monotonic()
         self._finished: float | None = None
 
@@ -220,10 +226,21 @@ class Ingestor:
         key, value = progress.record()
         self._producer.produce(ingest_progress_topic(self.settings), value, key)
         self._progress_records += 1
+        if self._progress_records == self._crash_before_commit:
+            self._die_in_transaction(progress)
         self._producer.commit()
         log.debug("committed %d records (%d bytes); %s at record %d", self.pending_records,
                   self.pending_bytes, progress.name, progress.records)
         self.pending_records = self.pending_bytes = 0
+
+    def _die_in_transaction(self, progress: FileProgress) -> None:
+        """Fault injection (:data:`CRASH_ENV`): flush so the open transaction's records are
+        really in the log, then die as a SIGKILL would leave them: never committed."""
+        self._producer.flush()
+        log.error("fault injection: killing the ingest before commit %d; the open transaction's "
+                  "%d records and the progress of %s (to record %d) are in the log, uncommitted",
+                  self._progress_records, self.pending_records, progress.name, progress.records)
+        os.kill(os.getpid(), signal.SIGKILL)
 
     def submit_many(self, records: Iterable[tuple[Raw, str]]) -> int:
         """Submit ``(raw, position)`` pairs; returns how many were accepted."""
