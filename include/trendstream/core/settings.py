@@ -236,7 +236,7 @@ class Settings(BaseSettings):
     sources: SourcesSettings = Field(default_factory=SourcesSettings)
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
     max_record_bytes: int = 64 * 1024
-    # Jars resolved by `mvn -f jvm/pom.xml dependency:copy-dependencies` (kafka/, spark/);
+    # Jars put there by `mvn -f jvm/pom.xml package dependency:copy-dependencies` (kafka/, spark/);
     # unset means ``<checkout>/jvm/lib``. The image sets it to where it baked them.
     jvm_lib_dir: Path | None = None
 
