@@ -90,18 +90,22 @@ def _F():
 
 
 def register_parser(spark, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: int = MAX_TEXT_CHARS) -> str:
-    """Register the Java parser with these limits as a session function; returns its name.
-    (The jar comes through ``spark.jars``: see ``stream.job.spark_jars``.)"""
+    """The Java parser with these limits as a session function (registered once per session
+    and limits; every query of the job shares it); returns its name. The jar comes through
+    ``spark.jars`` (see ``stream.job.spark_jars``)."""
     from pyspark.sql.types import _parse_datatype_string
 
+    name = f"{PARSER_UDF}_{max_bytes}_{max_text_chars}"
+    if spark.catalog.functionExists(name):
+        return name
     try:
         parser = spark.sparkContext._jvm.io.trendstream.spark.RecordParser(max_bytes, max_text_chars, *_classes())
     except TypeError:  # py4j: a package, not a class
         raise RuntimeError(f"{PARSER_CLASS} is not on Spark's classpath; run scripts/setup.sh "
                            "(mvn -f jvm/pom.xml package) and give Spark the jars of jvm/lib/spark") from None
     return_type = spark._jsparkSession.parseDataType(_parse_datatype_string(PARSED).json())
-    spark._jsparkSession.udf().register(PARSER_UDF, parser, return_type)
-    return PARSER_UDF
+    spark._jsparkSession.udf().register(name, parser, return_type)
+    return name
 
 
 def parse_records(raw_df, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: int = MAX_TEXT_CHARS):
