@@ -48,10 +48,6 @@ _TWEET, _ENGAGEMENT, _DEAD = 0, 1, 2
 # (_TWEET | _ENGAGEMENT, id, key, canonical JSON) or (_DEAD, reason value, detail, raw).
 # Plain tuples: they cross process boundaries when validation runs in parallel.
 Validated = tuple[int, str, str, Any]
-# A file ingest's transaction size: big enough that the commit round trip is noise next to
-# the batch, small enough that a crash redoes little.
-DEFAULT_TRANSACTION_RECORDS = 20_000
-DEFAULT_TRANSACTION_BYTES = 16 << 20
 # Fault injection for tests: the number n of the transaction (counted per run, from 1) whose
 # records reach the log before the process SIGKILLs itself instead of committing them.
 CRASH_ENV = "TRENDSTREAM_INGEST_CRASH_BEFORE_COMMIT"
@@ -326,17 +322,20 @@ def ingest_files(
     rate: float | None = None,
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
-    transaction_records: int = DEFAULT_TRANSACTION_RECORDS,
-    transaction_bytes: int = DEFAULT_TRANSACTION_BYTES,
+    transaction_records: int | None = None,
+    transaction_bytes: int | None = None,
 ) -> IngestSummary:
-    """Ingest archive files in order, in transactions; ``progress(n)`` is told as records
-    are done. A re-run of the same files resumes after what an interrupted run committed.
+    """Ingest archive files in order, in transactions (``settings.kafka.transaction_records``
+    / ``transaction_mb`` unless given); ``progress(n)`` is told as records are done. A re-run
+    of the same files resumes after what an interrupted run committed.
 
     With ``workers`` > 1 (default: cores - 1), JSONL files are validated in that many
     processes; records still reach Kafka in file order through one producer. Workers are
     spawned, so a calling script needs the usual ``if __name__ == "__main__":`` guard.
     """
     workers = default_workers() if workers is None else workers
+    transaction_records = transaction_records or settings.kafka.transaction_records
+    transaction_bytes = transaction_bytes or int(settings.kafka.transaction_mb * 2**20)
     paths = [Path(f) for f in files]
     keys = [file_key(settings, path) for path in paths]
     with ExitStack() as stack:

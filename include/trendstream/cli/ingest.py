@@ -21,9 +21,10 @@ import click
               help="Processes validating JSONL files (default: CPU cores - 1; 1 = in-process).")
 @click.option("--transaction-records", type=click.IntRange(min=1), default=None,
               help="Commit a Kafka transaction every this many records "
-                   "[default: 20000].")
+                   "[default: the kafka.transaction_records setting].")
 @click.option("--transaction-mb", type=click.FloatRange(min=0.01), default=None,
-              help="... or every this many MB, whichever comes first [default: 16].")
+              help="... or every this many MB, whichever comes first "
+                   "[default: the kafka.transaction_mb setting].")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def ingest(files: tuple[Path, ...], rate: float | None, fast: bool, source: str,
            workers: int | None, transaction_records: int | None, transaction_mb: float | None,
@@ -40,8 +41,7 @@ def ingest(files: tuple[Path, ...], rate: float | None, fast: bool, source: str,
     from rich.table import Table
 
     from trendstream.core.settings import get_settings
-    from trendstream.ingest import (DEFAULT_TRANSACTION_BYTES, DEFAULT_TRANSACTION_RECORDS,
-                                    count_lines, ingest_files)
+    from trendstream.ingest import count_lines, ingest_files
     from trendstream.kafka.admin import KafkaUnavailableError, TopicNameError
 
     if rate is not None and fast:
@@ -57,9 +57,8 @@ def ingest(files: tuple[Path, ...], rate: float | None, fast: bool, source: str,
             summary = ingest_files(
                 settings, files, source=source, rate=rate, workers=workers,
                 progress=lambda n: bar.advance(task, n),
-                transaction_records=transaction_records or DEFAULT_TRANSACTION_RECORDS,
-                transaction_bytes=(int(transaction_mb * 2**20) if transaction_mb
-                                   else DEFAULT_TRANSACTION_BYTES))
+                transaction_records=transaction_records,
+                transaction_bytes=int(transaction_mb * 2**20) if transaction_mb else None)
     except (KafkaUnavailableError, TopicNameError) as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

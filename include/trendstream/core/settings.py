@@ -47,6 +47,10 @@ class KafkaSettings(BaseModel):
     retention_ms: int = 7 * 24 * 3600 * 1000
     retention_bytes: int = -1
     dead_letter_retention_ms: int = 30 * 24 * 3600 * 1000
+    # A file ingest's transactions (`trendstream ingest`): big enough that the commit round
+    # trip is noise next to the batch, small enough that a crash redoes little.
+    transaction_records: int = Field(default=20_000, ge=1)
+    transaction_mb: float = Field(default=16.0, gt=0)
     # Extra librdkafka settings (e.g. security.protocol, sasl.*) for clusters.
     client_config: dict[str, str] = Field(default_factory=dict)
 
