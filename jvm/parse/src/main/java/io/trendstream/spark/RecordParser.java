@@ -235,10 +235,7 @@ public final class RecordParser implements UDF1<byte[], Row> {
     List<String> hashtags = normTags(tags(entities, "hashtags", "text"), text);
     tags(entities, "user_mentions", "screen_name");
     tags(entities, "urls", "expanded_url");
-    count(obj.get("favorite_count"), "like_count"); // v1's like count
-    count(obj.get("retweet_count"), "retweet_count");
-    count(obj.get("reply_count"), "reply_count");
-    count(obj.get("quote_count"), "quote_count");
+    counts(obj.get("favorite_count"), obj.get("retweet_count"), obj.get("reply_count"), obj.get("quote_count"));
     return tweet(id, authorId, createdAt, text, hashtags);
   }
 
@@ -366,10 +363,16 @@ public final class RecordParser implements UDF1<byte[], Row> {
     if (isNone(obj)) return;
     if (!obj.isObject()) throw refuse("wrong_type", "public_metrics must be an object");
     JsonNode like = obj.get("like_count");
-    count(isNone(like) ? obj.get("favorite_count") : like, "like_count");
-    count(obj.get("retweet_count"), "retweet_count");
-    count(obj.get("reply_count"), "reply_count");
-    count(obj.get("quote_count"), "quote_count");
+    counts(isNone(like) ? obj.get("favorite_count") : like, obj.get("retweet_count"), obj.get("reply_count"),
+        obj.get("quote_count"));
+  }
+
+  /** schema._metrics' four counts, in its order (v1.1 passes its top-level fields). */
+  private static void counts(JsonNode like, JsonNode retweet, JsonNode reply, JsonNode quote) throws Refused {
+    count(like, "like_count");
+    count(retweet, "retweet_count");
+    count(reply, "reply_count");
+    count(quote, "quote_count");
   }
 
   private static void lang(JsonNode value) throws Refused {
@@ -458,27 +461,12 @@ public final class RecordParser implements UDF1<byte[], Row> {
 
   private static Instant timeString(String s) throws Refused {
     Matcher iso = ISO.matcher(s);
-    if (iso.matches()) {
-      try {
-        int nanos = iso.group(7) == null ? 0 : Integer.parseInt((iso.group(7) + "000000").substring(0, 9));
-        LocalDateTime local = LocalDateTime.of(num(iso, 1), num(iso, 2), num(iso, 3), num(iso, 4), num(iso, 5),
-            num(iso, 6), nanos);
-        String zone = iso.group(8);
-        return local.toInstant(zone == null || zone.equals("Z") ? ZoneOffset.UTC : ZoneOffset.of(zone));
-      } catch (DateTimeException e) {
-        throw refuse("bad_timestamp", clip(s, 40) + ": " + clip(e.getMessage(), 100));
-      }
-    }
     Matcher v1 = V1.matcher(s);
-    if (v1.matches()) {
-      try {
-        int month = MONTHS.indexOf(v1.group(1)) / 3 + 1;
-        int offsetMinutes = (num(v1, 7) * 60 + num(v1, 8)) * (v1.group(6).equals("-") ? -1 : 1);
-        LocalDateTime local = LocalDateTime.of(num(v1, 9), month, num(v1, 2), num(v1, 3), num(v1, 4), num(v1, 5));
-        return local.toInstant(ZoneOffset.ofTotalSeconds(offsetMinutes * 60));
-      } catch (DateTimeException e) {
-        throw refuse("bad_timestamp", clip(s, 40) + ": " + clip(e.getMessage(), 100));
-      }
+    try {
+      if (iso.matches()) return isoInstant(iso);
+      if (v1.matches()) return v1Instant(v1);
+    } catch (DateTimeException e) { // a day, hour or offset out of range: Python refuses too
+      throw refuse("bad_timestamp", clip(s, 40) + ": " + clip(e.getMessage(), 100));
     }
     // fromisoformat (a leading digit) and strptime (a weekday name) accept more than the
     // strict forms above: Python decides. Anything else fails both.
@@ -487,6 +475,21 @@ public final class RecordParser implements UDF1<byte[], Row> {
       if (c >= 0x80 || (c >= '0' && c <= '9') || "mtwfsMTWFS".indexOf(c) >= 0) throw doubt();
     }
     throw refuse("bad_timestamp", "not a timestamp: " + pythonRepr(clip(s, 40)));
+  }
+
+  private static Instant isoInstant(Matcher iso) {
+    int nanos = iso.group(7) == null ? 0 : Integer.parseInt((iso.group(7) + "000000").substring(0, 9));
+    LocalDateTime local = LocalDateTime.of(num(iso, 1), num(iso, 2), num(iso, 3), num(iso, 4), num(iso, 5),
+        num(iso, 6), nanos);
+    String zone = iso.group(8);
+    return local.toInstant(zone == null || zone.equals("Z") ? ZoneOffset.UTC : ZoneOffset.of(zone));
+  }
+
+  private static Instant v1Instant(Matcher v1) {
+    int month = MONTHS.indexOf(v1.group(1)) / 3 + 1;
+    int offsetMinutes = (num(v1, 7) * 60 + num(v1, 8)) * (v1.group(6).equals("-") ? -1 : 1);
+    LocalDateTime local = LocalDateTime.of(num(v1, 9), month, num(v1, 2), num(v1, 3), num(v1, 4), num(v1, 5));
+    return local.toInstant(ZoneOffset.ofTotalSeconds(offsetMinutes * 60));
   }
 
   private static int num(Matcher m, int group) {
