@@ -52,13 +52,14 @@ def tweet_texts(n: int, seed: int = 11) -> list[str]:
 
 def top_k_overlap(reference: np.ndarray, candidate: np.ndarray, k: int = 10) -> float:
     """Mean share of each row's k nearest neighbours (self excluded) that both sets agree on."""
+
     def neighbours(vectors: np.ndarray) -> np.ndarray:
         sims = vectors @ vectors.T
         np.fill_diagonal(sims, -np.inf)
         return np.argpartition(-sims, k, axis=1)[:, :k]
 
     ref, cand = neighbours(reference), neighbours(candidate)
-    return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(ref, cand)]))
+    return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(ref, cand, strict=False)]))
 
 
 def fixed_pad_encoder(model, max_len: int, batch_size: int) -> Callable[[list[str]], np.ndarray]:
@@ -69,8 +70,11 @@ def fixed_pad_encoder(model, max_len: int, batch_size: int) -> Callable[[list[st
         with torch.inference_mode():
             for start in range(0, len(texts), batch_size):
                 features = model.tokenizer(
-                    texts[start : start + batch_size], padding="max_length", truncation=True,
-                    max_length=max_len, return_tensors="pt",
+                    texts[start : start + batch_size],
+                    padding="max_length",
+                    truncation=True,
+                    max_length=max_len,
+                    return_tensors="pt",
                 )
                 out.append(model(dict(features))["sentence_embedding"].numpy())
         return np.vstack(out)
@@ -97,11 +101,15 @@ def main() -> None:
     fp32, int8 = get_encoder(fp32_settings), get_encoder(int8_settings)
     torch.set_num_threads(args.threads)
     texts = tweet_texts(args.texts)
-    tokens = [len(ids) for ids in fp32.model.tokenizer(texts, truncation=True, max_length=128)["input_ids"]]
+    tokens = [
+        len(ids)
+        for ids in fp32.model.tokenizer(texts, truncation=True, max_length=128)["input_ids"]
+    ]
     paths: dict[str, Callable[[list[str]], np.ndarray]] = {
         "fixed_pad": fixed_pad_encoder(fp32.model, fp32_settings.max_seq_length, args.batch_size),
         "st_default": lambda t: fp32.model.encode(
-            t, batch_size=args.batch_size, normalize_embeddings=True, convert_to_numpy=True),
+            t, batch_size=args.batch_size, normalize_embeddings=True, convert_to_numpy=True
+        ),
         "bucketed": fp32.encode,
         "bucketed_int8": int8.encode,
     }
@@ -115,7 +123,9 @@ def main() -> None:
             started = time.perf_counter()
             vectors[name] = np.asarray(encode(texts), dtype=np.float32)
             rates[name].append(len(texts) / (time.perf_counter() - started))
-            print(f"round {round_no + 1}: {name:14s} {rates[name][-1]:8.1f} sentences/s", flush=True)
+            print(
+                f"round {round_no + 1}: {name:14s} {rates[name][-1]:8.1f} sentences/s", flush=True
+            )
 
     reference = vectors["st_default"]
     base_rate = statistics.median(rates["st_default"])
@@ -132,8 +142,10 @@ def main() -> None:
             "top10_overlap_vs_fp32": round(top_k_overlap(reference, vectors[name]), 4),
         }
     int8_result = results["bucketed_int8"]
-    int8_meets = (int8_result["speedup_vs_st_default"] >= SPEEDUP_BAR
-                  and int8_result["top10_overlap_vs_fp32"] >= OVERLAP_BAR)
+    int8_meets = (
+        int8_result["speedup_vs_st_default"] >= SPEEDUP_BAR
+        and int8_result["top10_overlap_vs_fp32"] >= OVERLAP_BAR
+    )
     report = {
         "benchmark": "encode",
         "model": fp32_settings.name,
@@ -142,9 +154,11 @@ def main() -> None:
         "texts": len(texts),
         "tokens_mean": round(statistics.mean(tokens), 1),
         "tokens_p95": int(np.percentile(tokens, 95)),
-        "machine": {"cpu_count": len(__import__("os").sched_getaffinity(0)),
-                    "processor": platform.processor() or platform.machine(),
-                    "torch": torch.__version__},
+        "machine": {
+            "cpu_count": len(__import__("os").sched_getaffinity(0)),
+            "processor": platform.processor() or platform.machine(),
+            "torch": torch.__version__,
+        },
         "paths": results,
         "decision": {
             "bars": {"speedup_vs_st_default": SPEEDUP_BAR, "top10_overlap": OVERLAP_BAR},
@@ -156,13 +170,19 @@ def main() -> None:
     args.output.write_text(json.dumps(report, indent=2) + "\n")
 
     print(f"\n{len(texts)} texts, mean {report['tokens_mean']} tokens, {args.threads} threads")
-    print(f"{'path':15s} {'sent/s':>8s} {'x st':>6s} {'cos mean':>9s} {'cos min':>8s} {'top10':>6s}")
+    print(
+        f"{'path':15s} {'sent/s':>8s} {'x st':>6s} {'cos mean':>9s} {'cos min':>8s} {'top10':>6s}"
+    )
     for name, r in results.items():
-        print(f"{name:15s} {r['sentences_per_s']:8.1f} {r['speedup_vs_st_default']:6.2f} "
-              f"{r['cosine_vs_fp32_mean']:9.4f} {r['cosine_vs_fp32_min']:8.4f} "
-              f"{r['top10_overlap_vs_fp32']:6.3f}")
-    print(f"int8 meets both bars: {int8_meets} -> settings.model.quantize default "
-          f"{report['decision']['cpu_default_quantize']!r}; wrote {args.output}")
+        print(
+            f"{name:15s} {r['sentences_per_s']:8.1f} {r['speedup_vs_st_default']:6.2f} "
+            f"{r['cosine_vs_fp32_mean']:9.4f} {r['cosine_vs_fp32_min']:8.4f} "
+            f"{r['top10_overlap_vs_fp32']:6.3f}"
+        )
+    print(
+        f"int8 meets both bars: {int8_meets} -> settings.model.quantize default "
+        f"{report['decision']['cpu_default_quantize']!r}; wrote {args.output}"
+    )
 
 
 if __name__ == "__main__":

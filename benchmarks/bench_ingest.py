@@ -12,7 +12,7 @@ to use a running one):
   client, from ``<jvm_lib>/kafka``): the same number of records, payloads drawn from the
   same file's lines, acks=all, idempotent, the same linger, batch size and compression;
   its own records/s (JVM start-up excluded, as the tool measures);
-* **ingest**: ``trendstream.ingest.ingest_files``: read, validate, canonicalise, key by id.
+* **ingest**: ``trendstream.sources.ingest.ingest_files``: read, validate, canonicalise, key by id.
 
 Prints the figures and the ratios (median ingest rate / median rate of each of the others)
 and writes ``benchmarks/results/ingest.json`` (``ingest-workersN.json`` with ``--workers N``).
@@ -36,13 +36,13 @@ from pathlib import Path
 
 from confluent_kafka import Producer
 
+from tests.support.sandbox import private_broker
 from trendstream.core.settings import Settings
-from trendstream.ingest import default_workers, ingest_files
 from trendstream.kafka.admin import client_config, ensure_topics, topic_offsets
 from trendstream.kafka.producer import PRODUCER_DEFAULTS
 from trendstream.platform.broker import java_executable, kafka_classpath, log4j_config
-from trendstream.platform.sandbox import private_broker
 from trendstream.sources.generator import GeneratorConfig, write_stream
+from trendstream.sources.ingest import default_workers, ingest_files
 
 RESULTS_DIR = Path(__file__).parent / "results"
 
@@ -82,17 +82,37 @@ PERF_TOTAL = re.compile(r"(\d+) records sent, ([\d.]+) records/sec")
 def producer_performance(settings: Settings, path: Path, topic: str, records: int) -> float:
     """Kafka's ProducerPerformance over ``records`` payloads drawn from ``path``'s lines,
     with our producer's delivery settings; the records/s it reports."""
-    props = {"bootstrap.servers": settings.kafka.bootstrap_servers, "acks": "all", "enable.idempotence": "true",
-             **{k: str(PRODUCER_DEFAULTS[k]) for k in ("linger.ms", "batch.size", "compression.type")}}
-    argv = [java_executable(settings), "-Xmx512m", f"-Dlog4j2.configurationFile={log4j_config()}",
-            "-cp", kafka_classpath(settings), "org.apache.kafka.tools.ProducerPerformance",
-            "--topic", topic, "--num-records", str(records), "--throughput", "-1",
-            "--payload-file", str(path), "--command-property", *[f"{k}={v}" for k, v in props.items()]]
+    props = {
+        "bootstrap.servers": settings.kafka.bootstrap_servers,
+        "acks": "all",
+        "enable.idempotence": "true",
+        **{k: str(PRODUCER_DEFAULTS[k]) for k in ("linger.ms", "batch.size", "compression.type")},
+    }
+    argv = [
+        java_executable(settings),
+        "-Xmx512m",
+        f"-Dlog4j2.configurationFile={log4j_config()}",
+        "-cp",
+        kafka_classpath(settings),
+        "org.apache.kafka.tools.ProducerPerformance",
+        "--topic",
+        topic,
+        "--num-records",
+        str(records),
+        "--throughput",
+        "-1",
+        "--payload-file",
+        str(path),
+        "--command-property",
+        *[f"{k}={v}" for k, v in props.items()],
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=600)
     totals = PERF_TOTAL.findall(done.stdout)
     if done.returncode != 0 or not totals:
-        raise RuntimeError(f"ProducerPerformance failed (exit {done.returncode}): "
-                           f"{(done.stdout + done.stderr)[-2000:]}")
+        raise RuntimeError(
+            f"ProducerPerformance failed (exit {done.returncode}): "
+            f"{(done.stdout + done.stderr)[-2000:]}"
+        )
     sent, rate = totals[-1]
     if int(sent) != records:
         raise RuntimeError(f"ProducerPerformance sent {sent} of {records} records")
@@ -104,15 +124,17 @@ def stored_records(settings: Settings, topic: str) -> int:
 
 
 def settings_for(bootstrap: str, suffix: str) -> Settings:
-    return Settings(kafka={
-        "bootstrap_servers": bootstrap,  # topics per round: each run starts from empty
-        "tweets_topic": f"bench.tweets.{suffix}",
-        "engagements_topic": f"bench.engagements.{suffix}",
-        "dead_letter_topic": f"bench.dlq.{suffix}",
-        "hashtag_counts_topic": f"bench.hashtags.{suffix}",
-        "engagement_rates_topic": f"bench.rates.{suffix}",
-        "user_scores_topic": f"bench.users.{suffix}",
-    })
+    return Settings(
+        kafka={
+            "bootstrap_servers": bootstrap,  # topics per round: each run starts from empty
+            "tweets_topic": f"bench.tweets.{suffix}",
+            "engagements_topic": f"bench.engagements.{suffix}",
+            "dead_letter_topic": f"bench.dlq.{suffix}",
+            "hashtag_counts_topic": f"bench.hashtags.{suffix}",
+            "engagement_rates_topic": f"bench.rates.{suffix}",
+            "user_scores_topic": f"bench.users.{suffix}",
+        }
+    )
 
 
 def main() -> None:
@@ -120,8 +142,12 @@ def main() -> None:
     parser.add_argument("--tweets", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--bootstrap", help="use this running broker instead of a fresh one")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="validation processes (default: ingest's own default, cores - 1)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="validation processes (default: ingest's own default, cores - 1)",
+    )
     args = parser.parse_args()
 
     workers = default_workers() if args.workers is None else args.workers
@@ -147,21 +173,26 @@ def main() -> None:
             raw_rates.append(sent / elapsed)
             perf_settings = settings_for(bootstrap, f"perf{round_no}")
             ensure_topics(perf_settings)
-            perf_rates.append(producer_performance(perf_settings, paths.tweets, perf_settings.kafka.tweets_topic,
-                                                   posts))
+            perf_rates.append(
+                producer_performance(
+                    perf_settings, paths.tweets, perf_settings.kafka.tweets_topic, posts
+                )
+            )
             assert stored_records(perf_settings, perf_settings.kafka.tweets_topic) == posts
             ingest_settings = settings_for(bootstrap, f"ingest{round_no}")
             cpu = time.process_time()  # this process only: worker processes are not counted
-            summary = ingest_files(ingest_settings, [paths.tweets], source="bench",
-                                   workers=workers)
+            summary = ingest_files(ingest_settings, [paths.tweets], source="bench", workers=workers)
             ingest_cpu.append((time.process_time() - cpu) / summary.records * 1e6)
             ingest_rates.append(summary.msgs_per_s)
             stored = stored_records(ingest_settings, ingest_settings.kafka.tweets_topic)
             assert stored == summary.accepted == posts, (stored, summary.accepted, posts)
-            print(f"round {round_no + 1}: raw {raw_rates[-1]:,.0f} msgs/s "
-                  f"({raw_cpu[-1]:.1f} µs CPU/msg), ProducerPerformance {perf_rates[-1]:,.0f} msgs/s, "
-                  f"ingest {ingest_rates[-1]:,.0f} msgs/s "
-                  f"({ingest_cpu[-1]:.1f} µs CPU/msg in the main process)", flush=True)
+            print(
+                f"round {round_no + 1}: raw {raw_rates[-1]:,.0f} msgs/s "
+                f"({raw_cpu[-1]:.1f} µs CPU/msg), ProducerPerformance {perf_rates[-1]:,.0f} msgs/s, "
+                f"ingest {ingest_rates[-1]:,.0f} msgs/s "
+                f"({ingest_cpu[-1]:.1f} µs CPU/msg in the main process)",
+                flush=True,
+            )
 
     raw, perf = statistics.median(raw_rates), statistics.median(perf_rates)
     ingest = statistics.median(ingest_rates)
@@ -184,21 +215,25 @@ def main() -> None:
         "cpu_cores": os.cpu_count(),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "generator_posts_per_s": round(posts / gen_seconds, 1),
-        "broker": "Apache Kafka 4.4 (KRaft, one node, same machine)" if not args.bootstrap else bootstrap,
+        "broker": "Apache Kafka 4.4 (KRaft, one node, same machine)"
+        if not args.bootstrap
+        else bootstrap,
         "machine": f"{platform.machine()}, {platform.python_version()}",
         "producer": {k: v for k, v in PRODUCER_DEFAULTS.items()},
     }
     # The default run is ingest.json; explicit --workers runs are kept beside it.
-    results = RESULTS_DIR / ("ingest.json" if args.workers is None
-                             else f"ingest-workers{args.workers}.json")
+    results = RESULTS_DIR / (
+        "ingest.json" if args.workers is None else f"ingest-workers{args.workers}.json"
+    )
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"raw {raw:,.0f} msgs/s  ProducerPerformance {perf:,.0f} msgs/s  ingest {ingest:,.0f} msgs/s  "
-          f"ratios {ingest / raw:.2f} (vs raw), {ingest / perf:.2f} (vs ProducerPerformance) "
-          f"({workers} validation process(es), {os.cpu_count()} cores, "
-          f"load {os.getloadavg()[0]:.1f})")
+    print(
+        f"raw {raw:,.0f} msgs/s  ProducerPerformance {perf:,.0f} msgs/s  ingest {ingest:,.0f} msgs/s  "
+        f"ratios {ingest / raw:.2f} (vs raw), {ingest / perf:.2f} (vs ProducerPerformance) "
+        f"({workers} validation process(es), {os.cpu_count()} cores, "
+        f"load {os.getloadavg()[0]:.1f})"
+    )
     print(f"wrote {results}")
-
 
 
 if __name__ == "__main__":

@@ -71,7 +71,9 @@ def load_or_encode(path: Path | None, base: int, queries: int) -> tuple[np.ndarr
 def fill_to(base: np.ndarray, total: int, noise: float, seed: int = 5) -> np.ndarray:
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(base), size=total - len(base))
-    extra = base[picks] + rng.normal(scale=noise, size=(len(picks), base.shape[1])).astype(np.float32)
+    extra = base[picks] + rng.normal(scale=noise, size=(len(picks), base.shape[1])).astype(
+        np.float32
+    )
     extra /= np.linalg.norm(extra, axis=1, keepdims=True)
     return np.vstack([base, extra]).astype(np.float32)
 
@@ -82,18 +84,31 @@ def exact_tenth(corpus: np.ndarray, queries: np.ndarray) -> np.ndarray:
     return -np.partition(-sims, 9, axis=1)[:, 9]
 
 
-def measure(client, settings, queries: np.ndarray, corpus: np.ndarray, tenth: np.ndarray,
-            search_params: dict) -> dict:
+def measure(
+    client,
+    settings,
+    queries: np.ndarray,
+    corpus: np.ndarray,
+    tenth: np.ndarray,
+    search_params: dict,
+) -> dict:
     """Latency per single-query request and tie-aware recall@10: a hit counts when its exact
     cosine reaches the exact 10th best (generated tweets repeat texts, so many neighbours tie
     exactly and any of them is a correct answer; id-set recall would punish exact search)."""
     from trendstream.vectorstore.milvus import search
 
     latencies, recalls = [], []
-    for query, bar in zip(queries, tenth):
+    for query, bar in zip(queries, tenth, strict=False):
         started = time.perf_counter()
-        hits = search(client, settings, query[None, :], k=10, output_fields=["id"],
-                      search_params=search_params, consistency_level="Eventually")[0]
+        hits = search(
+            client,
+            settings,
+            query[None, :],
+            k=10,
+            output_fields=["id"],
+            search_params=search_params,
+            consistency_level="Eventually",
+        )[0]
         latencies.append((time.perf_counter() - started) * 1000)
         found = corpus[[int(h["id"]) for h in hits]] @ query if hits else np.zeros(0)
         recalls.append(min(10, int(np.sum(found >= bar - TIE_EPS))) / 10)
@@ -148,9 +163,9 @@ def rss_mb(pid: int | None) -> dict:
 @contextmanager
 def local_server(kind: str) -> Iterator[tuple]:
     """A private local Milvus of ``kind`` on a free port: yields (settings, startup_s, pid)."""
+    from tests.support.sandbox import sandbox_settings
     from trendstream.platform import process
     from trendstream.platform.milvus import milvus_spec
-    from trendstream.platform.sandbox import sandbox_settings
 
     with tempfile.TemporaryDirectory(prefix=f"bench-search-{kind}-") as tmp:
         settings = sandbox_settings(Path(tmp), milvus_server=kind)
@@ -166,14 +181,18 @@ def local_server(kind: str) -> Iterator[tuple]:
 
 def run_sweep(server, corpus: np.ndarray, queries: np.ndarray, tenth: np.ndarray) -> dict:
     """Fill the collection, then FLAT and the HNSW ef sweep on one server; its results."""
-    from trendstream.platform.sandbox import derive_settings
+    from tests.support.sandbox import derive_settings
     from trendstream.vectorstore import maintenance
     from trendstream.vectorstore.milvus import connect, count, ensure_collection, upsert_rows
 
     settings = derive_settings(
         server,
-        milvus={"collection": "bench_search", "index_type": "FLAT", "index_params": {},
-                "write_batch_size": 2000},
+        milvus={
+            "collection": "bench_search",
+            "index_type": "FLAT",
+            "index_params": {},
+            "write_batch_size": 2000,
+        },
     )
     client = connect(settings.milvus)
     version = client.get_server_version()
@@ -186,13 +205,28 @@ def run_sweep(server, corpus: np.ndarray, queries: np.ndarray, tenth: np.ndarray
         now = int(time.time() * 1000)
         for lo in range(0, len(corpus), 10_000):
             chunk = corpus[lo : lo + 10_000]
-            upsert_rows(client, settings, [
-                {"id": str(lo + i), "embedding": v.tolist(), "created_at": now,
-                 "author_id": "1", "lang": "en", "hashtags": [], "like_count": 0,
-                 "retweet_count": 0, "reply_count": 0, "quote_count": 0, "text": "",
-                 "clean_text": "", "ingested_at": now}
-                for i, v in enumerate(chunk)
-            ])
+            upsert_rows(
+                client,
+                settings,
+                [
+                    {
+                        "id": str(lo + i),
+                        "embedding": v.tolist(),
+                        "created_at": now,
+                        "author_id": "1",
+                        "lang": "en",
+                        "hashtags": [],
+                        "like_count": 0,
+                        "retweet_count": 0,
+                        "reply_count": 0,
+                        "quote_count": 0,
+                        "text": "",
+                        "clean_text": "",
+                        "ingested_at": now,
+                    }
+                    for i, v in enumerate(chunk)
+                ],
+            )
         upsert_s = time.perf_counter() - started
         maintenance.flush(client, settings)
         settle(client, settings, reload)
@@ -243,37 +277,58 @@ def headline_figures(results: dict[str, dict], ef: int) -> list[dict]:
     against Lite in the same run (ratio = standalone p99 / Lite p99); with one, every config."""
 
     def figure(kind: str, name: str, r: dict, **baseline) -> dict:
-        return {"metric": _label(kind, name, r), "value": r["p99_ms"], "unit": "ms",
-                "goal": GOAL, "met": meets_goal(r), **baseline}
+        return {
+            "metric": _label(kind, name, r),
+            "value": r["p99_ms"],
+            "unit": "ms",
+            "goal": GOAL,
+            "met": meets_goal(r),
+            **baseline,
+        }
 
     if set(results) >= set(SERVERS):
         lite, standalone = results["lite"]["configs"], results["standalone"]["configs"]
-        return [figure("standalone", name, standalone[name],
-                       baseline=_label("Lite", name, lite[name]),
-                       baseline_value=lite[name]["p99_ms"])
-                for name in ("FLAT", f"HNSW ef={ef}")]
-    (kind, result), = results.items()
+        return [
+            figure(
+                "standalone",
+                name,
+                standalone[name],
+                baseline=_label("Lite", name, lite[name]),
+                baseline_value=lite[name]["p99_ms"],
+            )
+            for name in ("FLAT", f"HNSW ef={ef}")
+        ]
+    ((kind, result),) = results.items()
     return [figure(kind, name, r) for name, r in result["configs"].items()]
 
 
 def print_table(results: dict[str, dict], ef: int, rows: int, dim: int, queries: int) -> None:
     print(f"\n{rows} rows x {dim}-d, {queries} single-vector queries, top-10")
-    print(f"{'server':12s} {'index':14s} {'p50 ms':>8s} {'p99 ms':>8s} {'recall@10':>10s} "
-          f"{'goal':>5s}")
+    print(
+        f"{'server':12s} {'index':14s} {'p50 ms':>8s} {'p99 ms':>8s} {'recall@10':>10s} "
+        f"{'goal':>5s}"
+    )
     for kind, result in results.items():
         for name, r in result["configs"].items():
-            print(f"{kind:12s} {name:14s} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
-                  f"{r['recall_at_10']:10.4f} {'yes' if meets_goal(r) else 'no':>5s}")
+            print(
+                f"{kind:12s} {name:14s} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
+                f"{r['recall_at_10']:10.4f} {'yes' if meets_goal(r) else 'no':>5s}"
+            )
     for kind, result in results.items():
         extra = ", ".join(
-            f"{k} {result[k]}" for k in ("startup_s", "rss_mb", "peak_rss_mb") if k in result)
-        print(f"{kind}: {result['version']}, upsert {result['upsert_rows_per_s']} rows/s, "
-              f"HNSW build {result['hnsw_build_s']}s" + (f", {extra}" if extra else ""))
+            f"{k} {result[k]}" for k in ("startup_s", "rss_mb", "peak_rss_mb") if k in result
+        )
+        print(
+            f"{kind}: {result['version']}, upsert {result['upsert_rows_per_s']} rows/s, "
+            f"HNSW build {result['hnsw_build_s']}s" + (f", {extra}" if extra else "")
+        )
     if set(results) >= set(SERVERS):
         key = f"HNSW ef={ef}"
         lite, standalone = results["lite"]["configs"][key], results["standalone"]["configs"][key]
-        print(f"chosen ef={ef}: standalone p99 {standalone['p99_ms']} ms vs Lite "
-              f"{lite['p99_ms']} ms = {standalone['p99_ms'] / lite['p99_ms']:.3f}x")
+        print(
+            f"chosen ef={ef}: standalone p99 {standalone['p99_ms']} ms vs Lite "
+            f"{lite['p99_ms']} ms = {standalone['p99_ms'] / lite['p99_ms']:.3f}x"
+        )
 
 
 def main() -> None:
@@ -282,19 +337,26 @@ def main() -> None:
     parser.add_argument("--base", type=int, default=20_000, help="real texts to encode")
     parser.add_argument("--queries", type=int, default=200, help="query texts (not stored)")
     parser.add_argument("--noise", type=float, default=0.02, help="per-dim noise for fill rows")
-    parser.add_argument("--vectors", type=Path,
-                        help=f"cache .npz for the encoded vectors (default under {CACHE_DIR})")
+    parser.add_argument(
+        "--vectors",
+        type=Path,
+        help=f"cache .npz for the encoded vectors (default under {CACHE_DIR})",
+    )
     parser.add_argument("--uri", help="benchmark this Milvus instead of private local servers")
-    parser.add_argument("--server", choices=(*SERVERS, "both"), default="both",
-                        help="local server(s) to compare when no URI is given (default both)")
+    parser.add_argument(
+        "--server",
+        choices=(*SERVERS, "both"),
+        default="both",
+        help="local server(s) to compare when no URI is given (default both)",
+    )
     parser.add_argument("--quick", action="store_true", help="20k rows, 5k real, 50 queries")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"JSON path ({RESULTS})")
     args = parser.parse_args()
     if args.quick:
         args.total, args.base, args.queries = 20_000, 5_000, 50
 
+    from tests.support.sandbox import derive_settings
     from trendstream.core.settings import ModelSettings, Settings
-    from trendstream.platform.sandbox import derive_settings
 
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     cached = f"search-{ModelSettings().name}-{args.base}-{args.queries}.npz"
@@ -302,14 +364,24 @@ def main() -> None:
     base, queries = load_or_encode(cache, args.base, args.queries)
     corpus = fill_to(base, args.total, args.noise)
     tenth = exact_tenth(corpus, queries)
-    self_cos = float(np.mean(np.sum(corpus[len(base):] * base[
-        np.random.default_rng(5).integers(0, len(base), size=args.total - len(base))], axis=1)))
+    self_cos = float(
+        np.mean(
+            np.sum(
+                corpus[len(base) :]
+                * base[
+                    np.random.default_rng(5).integers(0, len(base), size=args.total - len(base))
+                ],
+                axis=1,
+            )
+        )
+    )
 
     results: dict[str, dict] = {}
     external = args.uri or os.environ.get("TRENDSTREAM_MILVUS__URI")
     if external:
         results["external"] = run_sweep(
-            derive_settings(Settings(), milvus={"uri": external}), corpus, queries, tenth)
+            derive_settings(Settings(), milvus={"uri": external}), corpus, queries, tenth
+        )
     for kind in () if external else (SERVERS if args.server == "both" else (args.server,)):
         with local_server(kind) as (settings, startup_s, pid):
             print(f"{kind}: healthy after {startup_s:.1f}s (pid {pid})", flush=True)
@@ -331,13 +403,16 @@ def main() -> None:
         "chosen_ef": ef,
         "goal": GOAL,
         "figures": headline_figures(results, ef),
-        "machine": {"cpu_count": len(os.sched_getaffinity(0)),
-                    "processor": platform.processor() or platform.machine()},
+        "machine": {
+            "cpu_count": len(os.sched_getaffinity(0)),
+            "processor": platform.processor() or platform.machine(),
+        },
     }
     if set(results) >= set(SERVERS):
         standalone, lite = (results[kind]["configs"][f"HNSW ef={ef}"] for kind in SERVERS)
         report["standalone_vs_lite_p99_at_chosen_ef"] = round(
-            standalone["p99_ms"] / lite["p99_ms"], 4)
+            standalone["p99_ms"] / lite["p99_ms"], 4
+        )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print_table(results, ef, report["rows"], int(corpus.shape[1]), len(queries))

@@ -27,9 +27,9 @@ import time
 import uuid
 from pathlib import Path
 
+from tests.support.sandbox import derive_settings
 from trendstream.core.schema import parse_event
 from trendstream.core.settings import get_settings
-from trendstream.platform.sandbox import derive_settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "stream.json"
 
@@ -56,11 +56,15 @@ def main() -> None:
     base = get_settings()
     settings = derive_settings(
         base,
-        kafka={"tweets_topic": f"bench-tweets-{uid}", "engagements_topic": f"bench-eng-{uid}",
-               "dead_letter_topic": f"bench-tweets-{uid}.dlq",
-               "hashtag_counts_topic": f"bench-hashtags-{uid}",
-               "engagement_rates_topic": f"bench-engagement-{uid}",
-               "user_scores_topic": f"bench-users-{uid}", "consumer_group": f"bench-{uid}"},
+        kafka={
+            "tweets_topic": f"bench-tweets-{uid}",
+            "engagements_topic": f"bench-eng-{uid}",
+            "dead_letter_topic": f"bench-tweets-{uid}.dlq",
+            "hashtag_counts_topic": f"bench-hashtags-{uid}",
+            "engagement_rates_topic": f"bench-engagement-{uid}",
+            "user_scores_topic": f"bench-users-{uid}",
+            "consumer_group": f"bench-{uid}",
+        },
         milvus={"collection": f"bench_{uid}"},
     )
     minutes = 1.0
@@ -71,7 +75,9 @@ def main() -> None:
         for line in generated.tweets:
             producer.produce(settings.kafka.tweets_topic, line, json.loads(line)["data"]["id"])
         for line in generated.engagements:
-            producer.produce(settings.kafka.engagements_topic, line, json.loads(line)["tweet_id"] or None)
+            producer.produce(
+                settings.kafka.engagements_topic, line, json.loads(line)["tweet_id"] or None
+            )
     texts = encoder_texts([parse_event(line) for line in generated.tweets])
     n = len(texts)
     print(f"{n} tweets, {len(generated.engagements)} engagements produced", flush=True)
@@ -87,8 +93,9 @@ def main() -> None:
         run = derive_settings(settings, stream={"checkpoint_name": f"bench-{uid}-{round_no}"})
         sink, reports = EmbedSink(run), []
         sink.on_batch = reports.append
-        starters = query_starters(spark, run, sink, available_now=True,
-                                  max_offsets_per_trigger=args.batch, analytics=True)
+        starters = query_starters(
+            spark, run, sink, available_now=True, max_offsets_per_trigger=args.batch, analytics=True
+        )
         started = time.perf_counter()
         query = starters["embed"]()
         query.awaitTermination()
@@ -105,9 +112,12 @@ def main() -> None:
             q.awaitTermination()
         events = sum(p["numInputRows"] for q in queries for p in q.recentProgress)
         analytics_rates.append(events / (time.perf_counter() - started))
-        print(f"round {round_no}: model-only {model_rates[-1]:.1f}/s, end-to-end {e2e_rates[-1]:.1f}/s "
-              f"({e2e_rates[-1] / model_rates[-1]:.2f}x), stages {stage_totals[-1]}, "
-              f"analytics {analytics_rates[-1]:.0f} events/s", flush=True)
+        print(
+            f"round {round_no}: model-only {model_rates[-1]:.1f}/s, end-to-end {e2e_rates[-1]:.1f}/s "
+            f"({e2e_rates[-1] / model_rates[-1]:.2f}x), stages {stage_totals[-1]}, "
+            f"analytics {analytics_rates[-1]:.0f} events/s",
+            flush=True,
+        )
     spark.stop()
 
     model, e2e = statistics.median(model_rates), statistics.median(e2e_rates)
@@ -122,18 +132,30 @@ def main() -> None:
         "stage_seconds": stage_totals,
         "analytics_events_per_s": analytics_rates,
         "figures": [
-            {"metric": "end-to-end tweets/s (Kafka → Spark → embed → Milvus)", "value": e2e,
-             "unit": "tweets/s", "baseline": "model-only encode, same texts, same run",
-             "baseline_value": model, "goal": "≥ 0.8× model-only", "met": e2e / model >= 0.8,
-             "rounds": e2e_rates},
-            {"metric": "analytics events/s (hashtag windows + engagement rates, our reader)",
-             "value": analytics, "unit": "events/s", "rounds": analytics_rates},
+            {
+                "metric": "end-to-end tweets/s (Kafka → Spark → embed → Milvus)",
+                "value": e2e,
+                "unit": "tweets/s",
+                "baseline": "model-only encode, same texts, same run",
+                "baseline_value": model,
+                "goal": "≥ 0.8× model-only",
+                "met": e2e / model >= 0.8,
+                "rounds": e2e_rates,
+            },
+            {
+                "metric": "analytics events/s (hashtag windows + engagement rates, our reader)",
+                "value": analytics,
+                "unit": "events/s",
+                "rounds": analytics_rates,
+            },
         ],
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2))
-    print(f"end-to-end {e2e:.1f} tweets/s vs model-only {model:.1f}/s: {e2e / model:.2f}x; "
-          f"analytics {analytics:.0f} events/s -> {RESULTS}")
+    print(
+        f"end-to-end {e2e:.1f} tweets/s vs model-only {model:.1f}/s: {e2e / model:.2f}x; "
+        f"analytics {analytics:.0f} events/s -> {RESULTS}"
+    )
 
 
 if __name__ == "__main__":

@@ -20,10 +20,10 @@ import argparse
 import json
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def main() -> None:
@@ -33,7 +33,9 @@ def main() -> None:
     parser.add_argument("--output-topic", required=True)
     parser.add_argument("--group", required=True)
     parser.add_argument("--state-dir", required=True)
-    parser.add_argument("--expect", type=int, required=True, help="hashtag records to window, then stop")
+    parser.add_argument(
+        "--expect", type=int, required=True, help="hashtag records to window, then stop"
+    )
     parser.add_argument("--window-ms", type=int, default=5000)
     parser.add_argument("--grace-ms", type=int, default=10000)
     parser.add_argument("--timeout", type=float, default=600.0)
@@ -56,7 +58,14 @@ def main() -> None:
     output = app.topic(args.output_topic, value_serializer="json", key_serializer="json")
 
     windows: dict[tuple[int, str], tuple[int, float]] = {}
-    seen = {"records": 0, "late": 0, "first_at": None, "done_at": None, "cpu_first": None, "cpu_done": None}
+    seen = {
+        "records": 0,
+        "late": 0,
+        "first_at": None,
+        "done_at": None,
+        "cpu_first": None,
+        "cpu_done": None,
+    }
 
     def finish_when_all_seen() -> None:
         if seen["records"] + seen["late"] >= args.expect and seen["done_at"] is None:
@@ -72,7 +81,9 @@ def main() -> None:
     def explode(raw: bytes) -> list[list]:
         if seen["first_at"] is None:
             seen["first_at"] = time.time()
-            seen["cpu_first"] = time.process_time()  # all threads of this process (librdkafka's too)
+            seen["cpu_first"] = (
+                time.process_time()
+            )  # all threads of this process (librdkafka's too)
             if args.ready_file:
                 args.ready_file.touch()
         try:
@@ -93,7 +104,9 @@ def main() -> None:
     sdf = sdf.apply(explode, expand=True)
     sdf = sdf.set_timestamp(lambda value, _key, _ts, _headers: value[1])
     sdf = sdf.group_by(lambda value: value[0], name="hashtag")
-    sdf = sdf.tumbling_window(args.window_ms, grace_ms=args.grace_ms, on_late=late).count().current()
+    sdf = (
+        sdf.tumbling_window(args.window_ms, grace_ms=args.grace_ms, on_late=late).count().current()
+    )
     sdf = sdf.update(record, metadata=True)
     sdf.to_topic(output)
 
@@ -103,16 +116,24 @@ def main() -> None:
     started = time.time()
     app.run()
     timer.cancel()
-    args.out.write_text(json.dumps({
-        "started_at": started,
-        "first_message_at": seen["first_at"],
-        "done_at": seen["done_at"],
-        "records": seen["records"],
-        "late_dropped": seen["late"],
-        "processing_cpu_s": (seen["cpu_done"] - seen["cpu_first"]) if seen["cpu_done"] else None,
-        "expected": args.expect,
-        "windows": [[start, tag, count, at] for (start, tag), (count, at) in windows.items()],
-    }))
+    args.out.write_text(
+        json.dumps(
+            {
+                "started_at": started,
+                "first_message_at": seen["first_at"],
+                "done_at": seen["done_at"],
+                "records": seen["records"],
+                "late_dropped": seen["late"],
+                "processing_cpu_s": (seen["cpu_done"] - seen["cpu_first"])
+                if seen["cpu_done"]
+                else None,
+                "expected": args.expect,
+                "windows": [
+                    [start, tag, count, at] for (start, tag), (count, at) in windows.items()
+                ],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

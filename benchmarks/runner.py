@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,9 @@ def machine_markdown(machine: dict[str, Any]) -> str:
     )
 
 
-def readme_section(figures: Sequence[Figure], machine: dict[str, Any], notes: Sequence[str] = ()) -> str:
+def readme_section(
+    figures: Sequence[Figure], machine: dict[str, Any], notes: Sequence[str] = ()
+) -> str:
     body = [START_MARK, "", machine_markdown(machine), "", figures_table(figures)]
     if notes:
         body += ["", *[f"- {n}" for n in notes]]
@@ -142,7 +144,9 @@ def update_readme(text: str, section: str) -> str:
     return text.rstrip("\n") + "\n\n" + section + "\n"
 
 
-def merge_figures(previous: Sequence[Figure], fresh: Sequence[Figure], ran: Sequence[str]) -> list[Figure]:
+def merge_figures(
+    previous: Sequence[Figure], fresh: Sequence[Figure], ran: Sequence[str]
+) -> list[Figure]:
     """Keep the earlier figures of benchmarks not run this time; replace those that ran."""
     kept = [f for f in previous if f.benchmark not in ran]
     return kept + list(fresh)
@@ -156,19 +160,41 @@ def summarize_ingest(data: dict[str, Any]) -> list[Figure]:
     rounds = tuple(data.get("ingest_msgs_per_s") or ())
     raw = median(data.get("raw_msgs_per_s"), data.get("raw_median"))
     r = ratio(ours, raw)
-    out = [Figure("ingest", "`trendstream ingest` throughput", ours, "msgs/s",
-                  "raw confluent-kafka producer", raw, "≥ 0.9× raw", None if r is None else r >= 0.9, rounds)]
+    out = [
+        Figure(
+            "ingest",
+            "`trendstream ingest` throughput",
+            ours,
+            "msgs/s",
+            "raw confluent-kafka producer",
+            raw,
+            "≥ 0.9× raw",
+            None if r is None else r >= 0.9,
+            rounds,
+        )
+    ]
     perf = median(data.get("producer_perf_msgs_per_s"), data.get("producer_perf_median"))
     if perf is not None:
-        out.append(Figure("ingest", "`trendstream ingest` throughput", ours, "msgs/s",
-                          "Kafka's ProducerPerformance (Java client)", perf, rounds=rounds))
+        out.append(
+            Figure(
+                "ingest",
+                "`trendstream ingest` throughput",
+                ours,
+                "msgs/s",
+                "Kafka's ProducerPerformance (Java client)",
+                perf,
+                rounds=rounds,
+            )
+        )
     return out
 
 
 def summarize_encode(data: dict[str, Any]) -> list[Figure]:
     paths = data.get("paths", {})
     base_name = "st_default"
-    base = median(paths.get(base_name, {}).get("rounds"), paths.get(base_name, {}).get("sentences_per_s"))
+    base = median(
+        paths.get(base_name, {}).get("rounds"), paths.get(base_name, {}).get("sentences_per_s")
+    )
     out = []
     for name, entry in paths.items():
         if name == base_name:
@@ -177,9 +203,24 @@ def summarize_encode(data: dict[str, Any]) -> list[Figure]:
         overlap = entry.get("top10_overlap_vs_fp32")
         r = ratio(rate, base)
         met = None if r is None or overlap is None else (r >= 2.0 and overlap >= 0.9)
-        label = f"encode `{name}` (top-10 overlap {overlap})" if overlap is not None else f"encode `{name}`"
-        out.append(Figure("encode", label, rate, "sent/s", "sentence-transformers fp32", base,
-                          "≥ 2× at overlap ≥ 0.9", met, tuple(entry.get("rounds") or ())))
+        label = (
+            f"encode `{name}` (top-10 overlap {overlap})"
+            if overlap is not None
+            else f"encode `{name}`"
+        )
+        out.append(
+            Figure(
+                "encode",
+                label,
+                rate,
+                "sent/s",
+                "sentence-transformers fp32",
+                base,
+                "≥ 2× at overlap ≥ 0.9",
+                met,
+                tuple(entry.get("rounds") or ()),
+            )
+        )
     return out
 
 
@@ -194,9 +235,11 @@ def summarize_analytics(data: dict[str, Any]) -> list[Figure]:
     spark = data.get("spark", {})
     ours = median(spark.get("hashtags_events_per_s"))
     rounds = tuple(spark.get("hashtags_events_per_s") or ())
-    contenders = [(name, key, least) for name, key, least in (("Quix Streams", "quix", 1.0),
-                                                              ("Kafka Streams", "kstreams", 0.5))
-                  if key == "quix" or (data.get(key) or {}).get("runs")]  # older JSON has no kstreams
+    contenders = [
+        (name, key, least)
+        for name, key, least in (("Quix Streams", "quix", 1.0), ("Kafka Streams", "kstreams", 0.5))
+        if key == "quix" or (data.get(key) or {}).get("runs")
+    ]  # older JSON has no kstreams
     for name, key, least in contenders:
         entry = data.get(key) or {}
         theirs = median(entry.get("hashtags_events_per_s"))
@@ -205,32 +248,74 @@ def summarize_analytics(data: dict[str, Any]) -> list[Figure]:
         label = name + (f" {entry['version']}" if entry.get("version") else "") + ", same windows"
         if entry.get("processing_guarantee"):
             label += f" ({entry['processing_guarantee']})"
-        out.append(Figure("analytics", "Spark 5-s hashtag windows (availableNow)", ours, "events/s",
-                          label, theirs, f"≥ 150k/s and ≥ {least:g}× {name}", met, rounds))
+        out.append(
+            Figure(
+                "analytics",
+                "Spark 5-s hashtag windows (availableNow)",
+                ours,
+                "events/s",
+                label,
+                theirs,
+                f"≥ 150k/s and ≥ {least:g}× {name}",
+                met,
+                rounds,
+            )
+        )
         ours_cpu = median(spark.get("hashtags_events_per_cpu_s"))
         theirs_cpu = median(entry.get("hashtags_events_per_cpu_s"))
         if ours_cpu is not None and theirs_cpu is not None:
-            out.append(Figure("analytics", "Spark hashtag windows per CPU-second (load-independent)", ours_cpu,
-                              "events/cpu-s", label, theirs_cpu,
-                              rounds=tuple(spark.get("hashtags_events_per_cpu_s") or ())))
+            out.append(
+                Figure(
+                    "analytics",
+                    "Spark hashtag windows per CPU-second (load-independent)",
+                    ours_cpu,
+                    "events/cpu-s",
+                    label,
+                    theirs_cpu,
+                    rounds=tuple(spark.get("hashtags_events_per_cpu_s") or ()),
+                )
+            )
     eng = median(spark.get("engagement_events_per_s"))
     if eng is not None:
-        out.append(Figure("analytics", "Spark engagement rates (availableNow)", eng, "events/s",
-                          goal="≥ 150k/s", met=eng >= ANALYTICS_RATE_GOAL,
-                          rounds=tuple(spark.get("engagement_events_per_s") or ())))
+        out.append(
+            Figure(
+                "analytics",
+                "Spark engagement rates (availableNow)",
+                eng,
+                "events/s",
+                goal="≥ 150k/s",
+                met=eng >= ANALYTICS_RATE_GOAL,
+                rounds=tuple(spark.get("engagement_events_per_s") or ()),
+            )
+        )
     users = median(spark.get("users_batch_s"))
     if users is not None:
-        out.append(Figure("analytics", f"Spark users query: one batch of {data.get('users_batch') or '?'} "
-                                       f"events from distinct users", users, "s", goal="≤ 3 s", met=users <= 3.0,
-                          rounds=tuple(spark.get("users_batch_s") or ())))
+        out.append(
+            Figure(
+                "analytics",
+                f"Spark users query: one batch of {data.get('users_batch') or '?'} "
+                f"events from distinct users",
+                users,
+                "s",
+                goal="≤ 3 s",
+                met=users <= 3.0,
+                rounds=tuple(spark.get("users_batch_s") or ()),
+            )
+        )
     for engine, entry in (("Spark", spark), ("Quix Streams", data.get("quix", {}))):
         lat = entry.get("latency") or {}
         if lat.get("p99_s") is not None:
-            out.append(Figure("analytics",
-                              f"{engine} event→aggregate p99 (p50 {fmt(lat.get('p50_s'))} s, "
-                              f"{fmt(lat.get('events_per_s'))} events/s live)",
-                              lat["p99_s"], "s", goal="p99 ≤ 2 s" if engine == "Spark" else "",
-                              met=lat["p99_s"] <= 2.0 if engine == "Spark" else None))
+            out.append(
+                Figure(
+                    "analytics",
+                    f"{engine} event→aggregate p99 (p50 {fmt(lat.get('p50_s'))} s, "
+                    f"{fmt(lat.get('events_per_s'))} events/s live)",
+                    lat["p99_s"],
+                    "s",
+                    goal="p99 ≤ 2 s" if engine == "Spark" else "",
+                    met=lat["p99_s"] <= 2.0 if engine == "Spark" else None,
+                )
+            )
     return out
 
 
@@ -245,13 +330,25 @@ def summarize_quality(data: dict[str, Any]) -> list[Figure]:
         kinds = entry.get("recall_by_kind", {})
         ours = method in ("semantic", "pipeline")
         f1 = entry.get("f1")
-        out.append(Figure("quality", f"{method} F1 (P {fmt(entry.get('precision'))}, R {fmt(entry.get('recall'))}, "
-                                     f"R without hashtag {fmt(kinds.get('no_hashtag'))})",
-                          f1, "F1", "hashtag counting", base, goal="≥ 0.9" if ours else "",
-                          met=(f1 is not None and f1 >= 0.9) if ours else None))
+        out.append(
+            Figure(
+                "quality",
+                f"{method} F1 (P {fmt(entry.get('precision'))}, R {fmt(entry.get('recall'))}, "
+                f"R without hashtag {fmt(kinds.get('no_hashtag'))})",
+                f1,
+                "F1",
+                "hashtag counting",
+                base,
+                goal="≥ 0.9" if ours else "",
+                met=(f1 is not None and f1 >= 0.9) if ours else None,
+            )
+        )
     # the harness's own goal rows: detection delay, and F1 / wall time against BERTopic
-    return out + [f for f in summarize_generic("quality")(data)
-                  if "delay" in f.metric or f.baseline.startswith("BERTopic")]
+    return out + [
+        f
+        for f in summarize_generic("quality")(data)
+        if "delay" in f.metric or f.baseline.startswith("BERTopic")
+    ]
 
 
 def summarize_generic(name: str) -> Callable[[dict[str, Any]], list[Figure]]:
@@ -262,10 +359,19 @@ def summarize_generic(name: str) -> Callable[[dict[str, Any]], list[Figure]]:
         listed = data.get("figures")
         if isinstance(listed, list):
             fields = set(Figure.__dataclass_fields__) - {"benchmark", "rounds"}
-            return [Figure(name, **{k: v for k, v in item.items() if k in fields},
-                           rounds=tuple(item.get("rounds") or ())) for item in listed]
-        medians = {k[: -len("_median")]: v for k, v in data.items()
-                   if k.endswith("_median") and isinstance(v, (int, float))}
+            return [
+                Figure(
+                    name,
+                    **{k: v for k, v in item.items() if k in fields},
+                    rounds=tuple(item.get("rounds") or ()),
+                )
+                for item in listed
+            ]
+        medians = {
+            k[: -len("_median")]: v
+            for k, v in data.items()
+            if k.endswith("_median") and isinstance(v, (int, float))
+        }
         return [Figure(name, key, value, "") for key, value in medians.items()]
 
     return summarize
@@ -294,22 +400,52 @@ def _bootstrap(settings: Any) -> list[str]:
     return ["--bootstrap", settings.kafka.bootstrap_servers]
 
 
-BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in [
-    Benchmark("ingest", "bench_ingest.py", "ingest.json", ("broker",),
-              ("--tweets", "10000"), _bootstrap, summarize_ingest),
-    Benchmark("encode", "bench_encode.py", "encode.json", (),
-              ("--texts", "256"), summarize=summarize_encode),
-    Benchmark("stream", "bench_stream.py", "stream.json", ("broker", "milvus"), ("--quick",)),
-    # analytics: three engines × (1 warm-up +) 3 rounds, the users batch and two live phases
-    Benchmark("analytics", "bench_analytics.py", "analytics.json", ("broker",),
-              ("--quick",), _bootstrap, summarize_analytics, timeout_s=3600.0),
-    # search starts the Milvus servers it compares itself (standalone, then Lite): 6-20 min at
-    # 100k on a loaded 2-core box, most of it Lite's FLAT and HNSW passes
-    Benchmark("search", "bench_search.py", "search.json", (), ("--quick",), timeout_s=3600.0),
-    Benchmark("snapshot", "bench_snapshot.py", "snapshot.json", (), ("--quick",)),
-    Benchmark("quality", "quality", "quality.json", (), ("--seeds", "1", "--minutes", "30"),
-              summarize=summarize_quality),
-]}
+BENCHMARKS: dict[str, Benchmark] = {
+    b.name: b
+    for b in [
+        Benchmark(
+            "ingest",
+            "bench_ingest.py",
+            "ingest.json",
+            ("broker",),
+            ("--tweets", "10000"),
+            _bootstrap,
+            summarize_ingest,
+        ),
+        Benchmark(
+            "encode",
+            "bench_encode.py",
+            "encode.json",
+            (),
+            ("--texts", "256"),
+            summarize=summarize_encode,
+        ),
+        Benchmark("stream", "bench_stream.py", "stream.json", ("broker", "milvus"), ("--quick",)),
+        # analytics: three engines × (1 warm-up +) 3 rounds, the users batch and two live phases
+        Benchmark(
+            "analytics",
+            "bench_analytics.py",
+            "analytics.json",
+            ("broker",),
+            ("--quick",),
+            _bootstrap,
+            summarize_analytics,
+            timeout_s=3600.0,
+        ),
+        # search starts the Milvus servers it compares itself (standalone, then Lite): 6-20 min at
+        # 100k on a loaded 2-core box, most of it Lite's FLAT and HNSW passes
+        Benchmark("search", "bench_search.py", "search.json", (), ("--quick",), timeout_s=3600.0),
+        Benchmark("snapshot", "bench_snapshot.py", "snapshot.json", (), ("--quick",)),
+        Benchmark(
+            "quality",
+            "quality",
+            "quality.json",
+            (),
+            ("--seeds", "1", "--minutes", "30"),
+            summarize=summarize_quality,
+        ),
+    ]
+}
 
 
 # --- machine --------------------------------------------------------------------------------
@@ -334,7 +470,7 @@ def machine_description(cores: int = CORES) -> dict[str, Any]:
         first = (out.stderr or out.stdout).splitlines()
         java = first[0].replace('"', "") if first else java
     return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "nproc": os.cpu_count(),
         "cores": cores,
         "cpu_model": cpu_model,
@@ -358,13 +494,23 @@ def child_env(extra: dict[str, str], cores: int = CORES) -> dict[str, str]:
     env = dict(os.environ)
     env.update(extra)
     threads = str(cores)
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-                 "RAYON_NUM_THREADS", "TRENDSTREAM_MODEL__THREADS"):
+    for name in (
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "RAYON_NUM_THREADS",
+        "TRENDSTREAM_MODEL__THREADS",
+    ):
         env[name] = threads
     env["TRENDSTREAM_STREAM__MASTER"] = f"local[{cores}]"
     env["HF_HUB_OFFLINE"] = "1"
     env["TRANSFORMERS_OFFLINE"] = "1"
-    paths = [str(REPO), str(REPO / "include"), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
+    paths = [
+        str(REPO),
+        str(REPO / "include"),
+        *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p],
+    ]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     env["MPLBACKEND"] = "Agg"
     return env
@@ -376,8 +522,8 @@ def local_platform(services: Sequence[str]) -> Iterator[Any]:
     if not services:
         yield None
         return
+    from tests.support.sandbox import sandbox_settings
     from trendstream.platform import services as svc
-    from trendstream.platform.sandbox import sandbox_settings
 
     with tempfile.TemporaryDirectory(prefix="trendstream-bench-") as tmp:
         settings = sandbox_settings(Path(tmp) / "platform")
@@ -398,11 +544,15 @@ class Outcome:
     detail: str = ""
 
 
-def run_one(bench: Benchmark, quick: bool, results_dir: Path = RESULTS_DIR, cores: int = CORES) -> Outcome:
+def run_one(
+    bench: Benchmark, quick: bool, results_dir: Path = RESULTS_DIR, cores: int = CORES
+) -> Outcome:
     """Run one benchmark script pinned to ``cores`` CPUs; read and summarize its JSON."""
     script = BENCH_DIR / bench.script
     if not script.exists():
-        return Outcome(bench.name, "missing", detail=f"{script.relative_to(REPO)} does not exist yet")
+        return Outcome(
+            bench.name, "missing", detail=f"{script.relative_to(REPO)} does not exist yet"
+        )
     results_dir.mkdir(parents=True, exist_ok=True)
     result = results_dir / bench.result
     log_path = results_dir / f"{bench.name}.log"
@@ -421,7 +571,9 @@ def run_one(bench: Benchmark, quick: bool, results_dir: Path = RESULTS_DIR, core
     if status != "ok":
         return Outcome(bench.name, status, seconds, log=log_path, detail=detail)
     if not result.exists() or (before is not None and result.stat().st_mtime <= before):
-        return Outcome(bench.name, "failed", seconds, log=log_path, detail=f"{result.name} was not written")
+        return Outcome(
+            bench.name, "failed", seconds, log=log_path, detail=f"{result.name} was not written"
+        )
     figures = bench.summary(json.loads(result.read_text()))
     draw_chart(bench.name, figures, chart_path(results_dir, bench.name))
     return Outcome(bench.name, "ok", seconds, figures, log_path)
@@ -435,15 +587,27 @@ def collect_one(bench: Benchmark, results_dir: Path = RESULTS_DIR) -> Outcome:
     figures = bench.summary(json.loads(result.read_text()))
     draw_chart(bench.name, figures, chart_path(results_dir, bench.name))
     age_h = (time.time() - result.stat().st_mtime) / 3600
-    return Outcome(bench.name, "ok", figures=figures, detail=f"collected {result.name} ({age_h:.1f} h old)")
+    return Outcome(
+        bench.name, "ok", figures=figures, detail=f"collected {result.name} ({age_h:.1f} h old)"
+    )
 
 
-def _stream_process(argv: list[str], env: dict[str, str], log_path: Path, timeout_s: float) -> tuple[str, str]:
+def _stream_process(
+    argv: list[str], env: dict[str, str], log_path: Path, timeout_s: float
+) -> tuple[str, str]:
     """Run ``argv`` echoing its output live and into ``log_path``; (status, detail)."""
     deadline = time.monotonic() + timeout_s
     with log_path.open("w") as log:
-        proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, bufsize=1, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+        )
         assert proc.stdout is not None
         tail: list[str] = []
         try:
@@ -488,8 +652,10 @@ def draw_chart(name: str, figures: Sequence[Figure], path: Path) -> Path | None:
     import matplotlib.pyplot as plt
 
     units = list(dict.fromkeys(f.unit for f in drawable))
-    fig, axes = plt.subplots(1, len(units), figsize=(max(5.0, 4.5 * len(units)), 4.2), squeeze=False)
-    for ax, unit in zip(axes[0], units):
+    fig, axes = plt.subplots(
+        1, len(units), figsize=(max(5.0, 4.5 * len(units)), 4.2), squeeze=False
+    )
+    for ax, unit in zip(axes[0], units, strict=False):
         labels, values, colors = [], [], []
         drawn_baselines: set[tuple[str, float]] = set()
         for f in (f for f in drawable if f.unit == unit):
@@ -498,7 +664,11 @@ def draw_chart(name: str, figures: Sequence[Figure], path: Path) -> Path | None:
             colors.append("tab:blue")
             if f.rounds:
                 ax.plot([len(values) - 1] * len(f.rounds), f.rounds, "k.", alpha=0.6)
-            if f.baseline and f.baseline_value is not None and (f.baseline, f.baseline_value) not in drawn_baselines:
+            if (
+                f.baseline
+                and f.baseline_value is not None
+                and (f.baseline, f.baseline_value) not in drawn_baselines
+            ):
                 drawn_baselines.add((f.baseline, f.baseline_value))
                 labels.append(_short_label(f.baseline))
                 values.append(f.baseline_value)
@@ -541,7 +711,9 @@ def save_figures(results_dir: Path, figures: Sequence[Figure]) -> None:
     figures_file(results_dir).write_text(json.dumps([asdict(f) for f in figures], indent=1) + "\n")
 
 
-def publish(outcomes: Sequence[Outcome], results_dir: Path = RESULTS_DIR, readme: Path = README) -> list[Figure]:
+def publish(
+    outcomes: Sequence[Outcome], results_dir: Path = RESULTS_DIR, readme: Path = README
+) -> list[Figure]:
     """Merge this run's figures with earlier ones, rewrite the README section, return all."""
     ran = [o.name for o in outcomes if o.status == "ok"]
     fresh = [f for o in outcomes for f in o.figures]
@@ -557,19 +729,32 @@ def publish(outcomes: Sequence[Outcome], results_dir: Path = RESULTS_DIR, readme
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", metavar="NAME",
-                        help=f"benchmarks to run (default all): {', '.join(BENCHMARKS)}")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=f"benchmarks to run (default all): {', '.join(BENCHMARKS)}",
+    )
     parser.add_argument("--quick", action="store_true", help="small smoke sizes")
-    parser.add_argument("--no-readme", action="store_true", help="do not rewrite benchmarks/README.md")
-    parser.add_argument("--collect", action="store_true",
-                        help="do not run: summarize the JSON the benchmarks already wrote under results/")
+    parser.add_argument(
+        "--no-readme", action="store_true", help="do not rewrite benchmarks/README.md"
+    )
+    parser.add_argument(
+        "--collect",
+        action="store_true",
+        help="do not run: summarize the JSON the benchmarks already wrote under results/",
+    )
     args = parser.parse_args(argv)
     # SIGTERM unwinds like Ctrl-C: the running benchmark's process group and services are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:
-        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+        parser.error(
+            f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}"
+        )
     step = collect_one if args.collect else (lambda bench: run_one(bench, args.quick))
     outcomes = [step(BENCHMARKS[n]) for n in args.names or BENCHMARKS]
     figures = [f for o in outcomes for f in o.figures]

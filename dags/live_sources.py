@@ -40,10 +40,19 @@ default_args = dag_default_args(timedelta(minutes=1))
     default_args=default_args,
     params={
         "source": Param("bluesky", enum=["x", "bluesky"], description="Which live service."),
-        "duration_s": Param(300, type="integer", minimum=1, maximum=6 * 3600,
-                            description="Stop after this many seconds."),
-        "max_events": Param(None, type=["null", "integer"], minimum=1,
-                            description="Optionally stop after this many posts."),
+        "duration_s": Param(
+            300,
+            type="integer",
+            minimum=1,
+            maximum=6 * 3600,
+            description="Stop after this many seconds.",
+        ),
+        "max_events": Param(
+            None,
+            type=["null", "integer"],
+            minimum=1,
+            description="Optionally stop after this many posts.",
+        ),
         "dids": Param([], type="array", description="Bluesky only: only posts by these DIDs."),
     },
     tags=["trendstream", "sources", "live"],
@@ -62,8 +71,9 @@ def live_sources():
 
             token = Connection.get(X_CONNECTION_ID).password
             if not token:
-                raise ValueError(f"Airflow connection {X_CONNECTION_ID!r} has no password "
-                                 "(the bearer token)")
+                raise ValueError(
+                    f"Airflow connection {X_CONNECTION_ID!r} has no password (the bearer token)"
+                )
             os.environ["TRENDSTREAM_SOURCES__X_BEARER_TOKEN"] = token  # this task process only
             get_settings.cache_clear()
         return run_live_source(

@@ -42,8 +42,11 @@ def milvus_maintenance():
 
         return run_step(get_settings(), name)
 
-    steps = [step.override(task_id=name)(name) for name in ("flush", "ttl_delete", "compact", "index", "stats")]
-    for upstream, downstream in zip(steps, steps[1:]):
+    steps = [
+        step.override(task_id=name)(name)
+        for name in ("flush", "ttl_delete", "compact", "index", "stats")
+    ]
+    for upstream, downstream in zip(steps, steps[1:], strict=False):
         upstream >> downstream
 
 

@@ -15,7 +15,7 @@ PID identity check mean a dead worker can never leave two copies running: the ne
 adopts the survivor.
 
 **Kubernetes** (`deployment=kubernetes`): `SparkKubernetesOperator` submits the
-`SparkApplication` built by `trendstream.k8s.spark_application` (the same manifest the Helm
+`SparkApplication` built by `trendstream.orchestration.spark_application` (the same manifest the Helm
 chart renders). Its fixed name is the lock: a new try re-attaches to the running
 application instead of starting a second one; the Spark operator's restart policy restarts
 the driver.
@@ -56,7 +56,9 @@ default_args = dag_default_args(timedelta(seconds=20), retry_exponential_backoff
 )
 def stream_supervisor():
     if ON_KUBERNETES:
-        from airflow.providers.cncf.kubernetes.operators.spark_kubernetes import SparkKubernetesOperator
+        from airflow.providers.cncf.kubernetes.operators.spark_kubernetes import (
+            SparkKubernetesOperator,
+        )
 
         @task
         def spark_application() -> dict:

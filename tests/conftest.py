@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.sandbox import derive_settings, sandbox_settings
 from trendstream.core.settings import Settings, get_settings
 from trendstream.platform import services
 from trendstream.platform.process import PlatformError
-from trendstream.platform.sandbox import derive_settings, sandbox_settings
 
 
 # Reliability soak runs (tests/reliability): `pytest --soak` = TRENDSTREAM_SOAK=1. Registered

@@ -29,11 +29,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # `benchmarks` when run as a script
 
-from trendstream.core.settings import Settings, TrendSettings, get_settings  # noqa: E402
-from trendstream.trends.engine import baseline_span_seconds  # noqa: E402
-from trendstream.trends.report import iso  # noqa: E402
-
 from benchmarks.quality.detectors import DETECTORS, Snapshot  # noqa: E402
+from benchmarks.quality.pipeline import (  # noqa: E402
+    load_through_platform,
+    pipeline_detector,
+    private_platform,
+)
 from benchmarks.quality.scoring import (  # noqa: E402
     MethodScore,
     first_chance,
@@ -42,32 +43,39 @@ from benchmarks.quality.scoring import (  # noqa: E402
     score_snapshot,
     summary,
 )
-from benchmarks.quality.pipeline import (  # noqa: E402
-    load_through_platform,
-    pipeline_detector,
-    private_platform,
-)
 from benchmarks.quality.streams import embedded_stream  # noqa: E402
+from trendstream.core.settings import Settings, TrendSettings, get_settings  # noqa: E402
 from trendstream.sources.generator import GeneratorConfig  # noqa: E402
+from trendstream.trends.engine import baseline_span_seconds  # noqa: E402
+from trendstream.trends.report import iso  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     trends = get_settings().trends
-    p = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.quality",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="generator seeds")
     p.add_argument("--minutes", type=float, default=60.0, help="stream length per seed")
     p.add_argument("--rate", type=float, default=3.0, help="background posts per second")
     p.add_argument("--interval", type=float, default=5.0, help="minutes between snapshots")
     p.add_argument("--first", type=float, default=15.0, help="minute of the first snapshot")
     p.add_argument("--window", type=float, default=trends.window_minutes, help="window minutes")
-    p.add_argument("--methods", nargs="+", default=list(DETECTORS), choices=[*DETECTORS, "pipeline"])
+    p.add_argument(
+        "--methods", nargs="+", default=list(DETECTORS), choices=[*DETECTORS, "pipeline"]
+    )
     p.add_argument("--out", type=Path, default=RESULTS, help="results directory")
-    p.add_argument("--pipeline", action=argparse.BooleanOptionalAction, default=True,
-                   help="also run the semantic engine through ingest → Spark → Milvus → `trendstream trends` "
-                        "(default; --no-pipeline scores the in-process detectors only)")
+    p.add_argument(
+        "--pipeline",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run the semantic engine through ingest → Spark → Milvus → `trendstream trends` "
+        "(default; --no-pipeline scores the in-process detectors only)",
+    )
     p.add_argument("--quick", action="store_true", help="one seed (a smoke run)")
     args = p.parse_args(argv)
     if args.quick:
@@ -92,24 +100,38 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             summaries[m].append(per_seed[str(seed)]["methods"][m])
     overall = {m: pooled(summaries[m], scores[m], planted) for m in args.methods}
     return {
-        "mode": ("engine on in-process embedded generated posts (same model/cleaning as the stream)"
-                 + ("; `pipeline`: ingest → Spark → Milvus → `trendstream trends` CLI" if args.pipeline else "")),
+        "mode": (
+            "engine on in-process embedded generated posts (same model/cleaning as the stream)"
+            + (
+                "; `pipeline`: ingest → Spark → Milvus → `trendstream trends` CLI"
+                if args.pipeline
+                else ""
+            )
+        ),
         "figures": figures(overall),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "loadavg_at_end": os.getloadavg()},
-        "params": {**{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-                   "trends": config.model_dump()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "loadavg_at_end": os.getloadavg(),
+        },
+        "params": {
+            **{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "trends": config.model_dump(),
+        },
         "overall": overall,
         "seeds": per_seed,
     }
 
 
-def run_seed(args: argparse.Namespace, seed: int, settings: Settings,
-             config: TrendSettings) -> tuple[dict[str, MethodScore], dict[str, Any]]:
+def run_seed(
+    args: argparse.Namespace, seed: int, settings: Settings, config: TrendSettings
+) -> tuple[dict[str, MethodScore], dict[str, Any]]:
     """Every method on one generated stream, snapshot by snapshot in time order."""
     stream = embedded_stream(seed, args.minutes, args.rate, settings.model)
     truth = stream.ground_truth
-    schedule = snapshot_times(_parse(truth["stream"]["start"]), _parse(truth["stream"]["end"]), args)
+    schedule = snapshot_times(
+        _parse(truth["stream"]["start"]), _parse(truth["stream"]["end"]), args
+    )
     members = member_index(truth)
     starts = {t["trend_id"]: first_chance(_parse(t["start"]), schedule) for t in truth["trends"]}
     window = timedelta(minutes=args.window)
@@ -123,27 +145,42 @@ def run_seed(args: argparse.Namespace, seed: int, settings: Settings,
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"quality-{seed}-")))
             platform_settings = stack.enter_context(private_platform(work))
             extra["pipeline"] = load_through_platform(
-                platform_settings, work, GeneratorConfig(seed=seed, minutes=args.minutes, rate=args.rate))
+                platform_settings,
+                work,
+                GeneratorConfig(seed=seed, minutes=args.minutes, rate=args.rate),
+            )
             detectors["pipeline"] = pipeline_detector(platform_settings, args.window)
             extra["pipeline"]["snapshot_seconds"] = detectors["pipeline"].state["splits"]
         for index, at in enumerate(schedule):
             window_start = at - window
             win = stream.posts.between(_ms(window_start), _ms(at))
             base = stream.posts.between(_ms(window_start - baseline), _ms(window_start))
-            snapshot = Snapshot(at, win, base, window_start,
-                                baseline_span_seconds(base, window_start - baseline, window_start))
+            snapshot = Snapshot(
+                at,
+                win,
+                base,
+                window_start,
+                baseline_span_seconds(base, window_start - baseline, window_start),
+            )
             entry: dict[str, Any] = {"at": iso(at), "window_posts": len(win)}
             for name, detector in detectors.items():
                 found, seconds = detector.timed(snapshot)
                 score_snapshot(seed_scores[name], index, found, members, starts, seconds)
-                entry[name] = [{"label": d.label, "trend_id": d.trend_id, "size": len(d.tweet_ids)}
-                               for d in found]
+                entry[name] = [
+                    {"label": d.label, "trend_id": d.trend_id, "size": len(d.tweet_ids)}
+                    for d in found
+                ]
             log.append(entry)
-            print(f"seed {seed} snapshot {iso(at)}: " + ", ".join(
-                f"{m}={len(entry[m])}" for m in detectors), flush=True)
+            print(
+                f"seed {seed} snapshot {iso(at)}: "
+                + ", ".join(f"{m}={len(entry[m])}" for m in detectors),
+                flush=True,
+            )
     return seed_scores, {
-        "ground_truth": [{k: t[k] for k in ("trend_id", "kind", "hashtag", "start", "end", "size")}
-                         for t in truth["trends"]],
+        "ground_truth": [
+            {k: t[k] for k in ("trend_id", "kind", "hashtag", "start", "end", "size")}
+            for t in truth["trends"]
+        ],
         "decoys": [d["decoy_id"] for d in truth["decoys"]],
         "posts": len(stream.posts),
         **extra,
@@ -172,24 +209,65 @@ def figures(overall: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for name, o in ours.items():
         delay = o["median_delay_snapshots"]
-        rows.append({"metric": f"{name} F1", "value": o["f1"], "unit": "", "goal": "≥ 0.9",
-                     "met": o["f1"] >= 0.9})
-        rows.append({"metric": f"{name} median delay", "value": delay, "unit": "snapshots",
-                     "goal": "≤ 2", "met": delay is not None and delay <= 2})
+        rows.append(
+            {
+                "metric": f"{name} F1",
+                "value": o["f1"],
+                "unit": "",
+                "goal": "≥ 0.9",
+                "met": o["f1"] >= 0.9,
+            }
+        )
+        rows.append(
+            {
+                "metric": f"{name} median delay",
+                "value": delay,
+                "unit": "snapshots",
+                "goal": "≤ 2",
+                "met": delay is not None and delay <= 2,
+            }
+        )
     if "hashtag" in overall:
-        mine, theirs = sem["recall_by_kind"].get("no_hashtag"), overall["hashtag"]["recall_by_kind"].get("no_hashtag")
-        rows.append({"metric": "recall on hashtag-less trends", "value": mine, "unit": "",
-                     "baseline": "hashtag-count baseline", "baseline_value": theirs,
-                     "goal": "> baseline", "met": mine is not None and theirs is not None and mine > theirs})
+        mine, theirs = (
+            sem["recall_by_kind"].get("no_hashtag"),
+            overall["hashtag"]["recall_by_kind"].get("no_hashtag"),
+        )
+        rows.append(
+            {
+                "metric": "recall on hashtag-less trends",
+                "value": mine,
+                "unit": "",
+                "baseline": "hashtag-count baseline",
+                "baseline_value": theirs,
+                "goal": "> baseline",
+                "met": mine is not None and theirs is not None and mine > theirs,
+            }
+        )
     if "bertopic" in overall:
         peer = overall["bertopic"]
         for name, o in ours.items():
-            rows.append({"metric": f"{name} F1", "value": o["f1"], "unit": "", "baseline": "BERTopic",
-                         "baseline_value": peer["f1"], "goal": "> BERTopic", "met": o["f1"] > peer["f1"]})
-            rows.append({"metric": f"{name} wall time per snapshot", "value": o["seconds_per_snapshot"],
-                         "unit": "s", "baseline": "BERTopic (in-process)",
-                         "baseline_value": peer["seconds_per_snapshot"], "goal": "≤ BERTopic",
-                         "met": o["seconds_per_snapshot"] <= peer["seconds_per_snapshot"]})
+            rows.append(
+                {
+                    "metric": f"{name} F1",
+                    "value": o["f1"],
+                    "unit": "",
+                    "baseline": "BERTopic",
+                    "baseline_value": peer["f1"],
+                    "goal": "> BERTopic",
+                    "met": o["f1"] > peer["f1"],
+                }
+            )
+            rows.append(
+                {
+                    "metric": f"{name} wall time per snapshot",
+                    "value": o["seconds_per_snapshot"],
+                    "unit": "s",
+                    "baseline": "BERTopic (in-process)",
+                    "baseline_value": peer["seconds_per_snapshot"],
+                    "goal": "≤ BERTopic",
+                    "met": o["seconds_per_snapshot"] <= peer["seconds_per_snapshot"],
+                }
+            )
     return rows
 
 
@@ -205,14 +283,28 @@ def plot(result: dict[str, Any], path: Path) -> None:
     fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 4))
     width = 0.8 / len(methods)
     for i, m in enumerate(methods):
-        ax1.bar([j + i * width for j in range(len(metrics))], [overall[m][k] for k in metrics], width, label=m)
+        ax1.bar(
+            [j + i * width for j in range(len(metrics))],
+            [overall[m][k] for k in metrics],
+            width,
+            label=m,
+        )
         kinds = overall[m]["recall_by_kind"]
-        ax2.bar([j + i * width for j in range(2)], [kinds.get("hashtag", 0), kinds.get("no_hashtag", 0)], width, label=m)
+        ax2.bar(
+            [j + i * width for j in range(2)],
+            [kinds.get("hashtag", 0), kinds.get("no_hashtag", 0)],
+            width,
+            label=m,
+        )
     ax1.set_xticks([j + width for j in range(len(metrics))], metrics)
     ax1.set(title="Trend detection quality (pooled seeds)", ylim=(0, 1.05))
     ax2.set_xticks([j + width for j in range(2)], ["with hashtag", "without hashtag"])
     ax2.set(title="Recall by trend kind", ylim=(0, 1.05))
-    ax3.bar(methods, [overall[m]["seconds_per_snapshot"] for m in methods], color=[f"C{i}" for i in range(len(methods))])
+    ax3.bar(
+        methods,
+        [overall[m]["seconds_per_snapshot"] for m in methods],
+        color=[f"C{i}" for i in range(len(methods))],
+    )
     ax3.set(title="Wall time per snapshot (s)", ylabel="seconds")
     ax1.legend()
     fig.tight_layout()
@@ -229,12 +321,16 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "quality.json").write_text(json.dumps(result, indent=1))
     plot(result, args.out / "quality.png")
-    print(f"\n{'method':<10} {'P':>6} {'R':>6} {'F1':>6} {'R#tag':>6} {'R no#':>6} {'delay':>6} {'s/snap':>8}")
+    print(
+        f"\n{'method':<10} {'P':>6} {'R':>6} {'F1':>6} {'R#tag':>6} {'R no#':>6} {'delay':>6} {'s/snap':>8}"
+    )
     for m, o in result["overall"].items():
         k = o["recall_by_kind"]
-        print(f"{m:<10} {o['precision']:>6.3f} {o['recall']:>6.3f} {o['f1']:>6.3f} "
-              f"{k.get('hashtag', 0):>6.2f} {k.get('no_hashtag', 0):>6.2f} "
-              f"{str(o['median_delay_snapshots']):>6} {o['seconds_per_snapshot']:>8.3f}")
+        print(
+            f"{m:<10} {o['precision']:>6.3f} {o['recall']:>6.3f} {o['f1']:>6.3f} "
+            f"{k.get('hashtag', 0):>6.2f} {k.get('no_hashtag', 0):>6.2f} "
+            f"{str(o['median_delay_snapshots']):>6} {o['seconds_per_snapshot']:>8.3f}"
+        )
     print(f"\nwrote {args.out / 'quality.json'} and {args.out / 'quality.png'}")
 
 

@@ -11,9 +11,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -59,11 +60,18 @@ def semantic(config: TrendSettings) -> Detector:
 
     def run(s: Snapshot) -> list[Detected]:
         detection = detect_trends(
-            s.window, s.baseline, at=s.at, window_start=s.window_start,
-            baseline_seconds=s.baseline_seconds, config=config, previous=holder["state"],
+            s.window,
+            s.baseline,
+            at=s.at,
+            window_start=s.window_start,
+            baseline_seconds=s.baseline_seconds,
+            config=config,
+            previous=holder["state"],
         )
         holder["state"] = detection.state
-        return [Detected(", ".join(t.keywords[:3]), t.tweet_ids, t.trend_id) for t in detection.trends]
+        return [
+            Detected(", ".join(t.keywords[:3]), t.tweet_ids, t.trend_id) for t in detection.trends
+        ]
 
     return Detector("semantic", run, holder)
 
@@ -72,12 +80,19 @@ def hashtag(config: TrendSettings) -> Detector:
     def run(s: Snapshot) -> list[Detected]:
         seconds = (s.at - s.window_start).total_seconds()
         found = hashtag_bursts(
-            count_hashtags(s.window.hashtags), count_hashtags(s.baseline.hashtags),
-            seconds, s.baseline_seconds, min_count=config.min_cluster_size,
-            min_score=config.min_score, max_trends=config.max_trends, min_growth=config.min_growth,
+            count_hashtags(s.window.hashtags),
+            count_hashtags(s.baseline.hashtags),
+            seconds,
+            s.baseline_seconds,
+            min_count=config.min_cluster_size,
+            min_score=config.min_score,
+            max_trends=config.max_trends,
+            min_growth=config.min_growth,
         )
-        return [Detected("#" + t.hashtag, t.tweet_ids, t.hashtag)
-                for t in with_tweet_ids(found, s.window.ids, s.window.hashtags)]
+        return [
+            Detected("#" + t.hashtag, t.tweet_ids, t.hashtag)
+            for t in with_tweet_ids(found, s.window.ids, s.window.hashtags)
+        ]
 
     return Detector("hashtag", run)
 
@@ -94,17 +109,22 @@ def bertopic(config: TrendSettings, seed: int = 42) -> Detector:
         scores = burst_scores(
             ball_counts(s.window.vectors, centroids, radii),
             ball_counts(s.baseline.vectors, centroids, radii),
-            (s.at - s.window_start).total_seconds(), s.baseline_seconds,
+            (s.at - s.window_start).total_seconds(),
+            s.baseline_seconds,
         )
         sizes = np.bincount(topics[topics >= 0], minlength=centroids.shape[0])
-        chosen = [t for t in np.argsort(-scores.score)
-                  if scores.score[t] >= config.min_score and scores.growth[t] >= config.min_growth
-                  and sizes[t] >= config.min_cluster_size]
+        chosen = [
+            t
+            for t in np.argsort(-scores.score)
+            if scores.score[t] >= config.min_score
+            and scores.growth[t] >= config.min_growth
+            and sizes[t] >= config.min_cluster_size
+        ]
         chosen = chosen[: config.max_trends]
         ids = _track(holder, centroids[chosen], config.tracking_similarity)
         return [
             Detected(f"topic {t}", [s.window.ids[i] for i in np.flatnonzero(topics == t)], tid)
-            for t, tid in zip(chosen, ids)
+            for t, tid in zip(chosen, ids, strict=False)
         ]
 
     return Detector("bertopic", run, holder)
@@ -117,9 +137,15 @@ def _bertopic_topics(window: Posts, min_cluster_size: int, seed: int) -> np.ndar
 
     model = BERTopic(
         embedding_model=None,  # embeddings are always passed in: it never embeds by itself
-        umap_model=UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed),
-        hdbscan_model=HDBSCAN(min_cluster_size=min_cluster_size, metric="euclidean",
-                              cluster_selection_method="eom", prediction_data=False),
+        umap_model=UMAP(
+            n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed
+        ),
+        hdbscan_model=HDBSCAN(
+            min_cluster_size=min_cluster_size,
+            metric="euclidean",
+            cluster_selection_method="eom",
+            prediction_data=False,
+        ),
         calculate_probabilities=False,
     )
     topics, _ = model.fit_transform(window.texts, embeddings=window.vectors)

@@ -97,7 +97,9 @@ def f1(precision: float, recall: float) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
-def pooled(summaries: list[dict[str, Any]], scores: list[MethodScore], planted: int) -> dict[str, Any]:
+def pooled(
+    summaries: list[dict[str, Any]], scores: list[MethodScore], planted: int
+) -> dict[str, Any]:
     """All seeds together: detections and trends pooled, not per-seed metrics averaged."""
     detections = sum(s.detections for s in scores)
     true = sum(s.true_detections for s in scores)

@@ -46,14 +46,22 @@ def embedded_stream(
         texts=[t.text for t in tweets],
         hashtags=[tuple(h.lower() for h in t.hashtags) for t in tweets],
         engagement=np.array(
-            [t.metrics.like_count + t.metrics.retweet_count + t.metrics.reply_count
-             + t.metrics.quote_count for t in tweets], np.float64,
+            [
+                t.metrics.like_count
+                + t.metrics.retweet_count
+                + t.metrics.reply_count
+                + t.metrics.quote_count
+                for t in tweets
+            ],
+            np.float64,
         ),
     )
     return EmbeddedStream(seed=seed, posts=posts, ground_truth=generated.ground_truth)
 
 
-def cached_embeddings(texts: list[str], model: ModelSettings, cache_dir: Path = CACHE_DIR) -> np.ndarray:
+def cached_embeddings(
+    texts: list[str], model: ModelSettings, cache_dir: Path = CACHE_DIR
+) -> np.ndarray:
     """Embeddings by text, from a per-model cache of unique texts (templated posts repeat
     a lot, and the cache survives changes to the generator); only new texts are encoded."""
     model_key = hashlib.sha256(
@@ -63,15 +71,15 @@ def cached_embeddings(texts: list[str], model: ModelSettings, cache_dir: Path = 
     known: dict[str, np.ndarray] = {}
     if path.is_file():
         with np.load(path) as stored:
-            known = dict(zip(stored["keys"].tolist(), stored["vectors"]))
+            known = dict(zip(stored["keys"].tolist(), stored["vectors"], strict=False))
     keys = [hashlib.sha1(text.encode()).hexdigest() for text in texts]
     missing = list(dict.fromkeys(k for k in keys if k not in known))
     if missing:
         from trendstream.encode.model import encode_texts
 
-        first_text = {k: t for k, t in zip(keys, texts)}
+        first_text = {k: t for k, t in zip(keys, texts, strict=False)}
         fresh = encode_texts([first_text[k] for k in missing], model)
-        known.update(zip(missing, fresh))
+        known.update(zip(missing, fresh, strict=False))
         cache_dir.mkdir(parents=True, exist_ok=True)
         np.savez(path, keys=np.array(list(known)), vectors=np.stack(list(known.values())))
     return np.stack([known[k] for k in keys]).astype(np.float32)

@@ -83,7 +83,11 @@ print("@@" + json.dumps({"parse_s": parse_s, "local": local, "kubernetes": kuber
 def inspected(airflow_env: dict[str, str]) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c", _INSPECT, *map(str, DAG_FILES)],
-        env=airflow_env, capture_output=True, text=True, timeout=240, check=False,
+        env=airflow_env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     line = next(l for l in proc.stdout.splitlines() if l.startswith("@@"))

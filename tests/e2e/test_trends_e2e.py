@@ -29,9 +29,17 @@ pytestmark = pytest.mark.integration
 def _load_stream_into_milvus(settings):
     # Sparse but long enough for a baseline; strong trends and frequent decoys, so the
     # decoys form clusters as large as the trends' and must be rejected by their flatness.
-    stream = generate_stream(GeneratorConfig(
-        seed=11, minutes=40, rate=0.5, trends=2, decoys=3, trend_peak_share=0.6, decoy_share=0.15,
-    ))
+    stream = generate_stream(
+        GeneratorConfig(
+            seed=11,
+            minutes=40,
+            rate=0.5,
+            trends=2,
+            decoys=3,
+            trend_peak_share=0.6,
+            decoy_share=0.15,
+        )
+    )
     tweets = [e for e in (parse_event(line) for line in stream.tweets) if isinstance(e, Tweet)]
     texts = [clean_text(t.text) for t in tweets]
     unique = list(dict.fromkeys(texts))  # templated chatter repeats: encode each text once
@@ -54,14 +62,19 @@ def test_planted_trends_found_through_milvus_and_no_decoy_reported(settings):
 
     found: dict[str, set[str]] = {}
     for minute in range(15, 41, 5):
-        result = run_snapshot(settings, at=start + timedelta(minutes=minute), window=timedelta(minutes=5))
+        result = run_snapshot(
+            settings, at=start + timedelta(minutes=minute), window=timedelta(minutes=5)
+        )
         payload = json.loads(result.paths.json.read_text())
         assert payload["window"]["end"] == payload["snapshot_at"]
         for trend in payload["trends"]:
             votes = Counter(owner.get(tid) for tid in trend["tweet_ids"])
             best, count = votes.most_common(1)[0]
             # Every reported trend is mostly one planted trend: no decoy, no chatter.
-            assert best is not None and count >= 0.5 * len(trend["tweet_ids"]), (minute, trend["keywords"])
+            assert best is not None and count >= 0.5 * len(trend["tweet_ids"]), (
+                minute,
+                trend["keywords"],
+            )
             found.setdefault(best, set()).add(trend["trend_id"])
             if planted[best]["kind"] == "no_hashtag":
                 assert not trend["hashtags"]

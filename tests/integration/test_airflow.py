@@ -22,13 +22,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.sandbox import derive_settings
 from trendstream.core.settings import Settings
 from trendstream.orchestration import local_job
 from trendstream.orchestration.airflow_api import AirflowClient
 from trendstream.orchestration.health import read_heartbeat
 from trendstream.orchestration.supervisor import Action, stop_supervised_job, supervise_once
 from trendstream.platform.airflow import airflow_env, airflow_url, credentials
-from trendstream.platform.sandbox import derive_settings
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +57,9 @@ def api(airflow_platform: Settings) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def token(airflow_platform: Settings, api: httpx.Client) -> str:
     login = credentials(airflow_platform)
-    response = api.post("/auth/token", json={"username": login.username, "password": login.password})
+    response = api.post(
+        "/auth/token", json={"username": login.username, "password": login.password}
+    )
     assert response.status_code == 201, response.text
     return response.json()["access_token"]
 
@@ -71,7 +73,10 @@ def test_rest_api_refuses_anonymous_and_wrong_tokens(api: httpx.Client, token: s
     assert api.get("/api/v2/dags", headers=bearer("not-a-jwt")).status_code in (401, 403)
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     assert api.get("/api/v2/dags", headers=bearer(forged)).status_code in (401, 403)
-    assert api.post("/api/v2/dags/trend_snapshot/dagRuns", json={"logical_date": None}).status_code == 401
+    assert (
+        api.post("/api/v2/dags/trend_snapshot/dagRuns", json={"logical_date": None}).status_code
+        == 401
+    )
     bad_login = api.post("/auth/token", json={"username": "admin", "password": "wrong"})
     assert bad_login.status_code in (401, 403)
 
@@ -107,12 +112,16 @@ def test_trigger_trend_snapshot_over_rest_and_see_it_in_the_trends_view(
     # The Trends view: refused without Airflow auth, served with it, lists the new report.
     assert api.get("/trends/").status_code == 401
     assert api.get("/trends/", headers=bearer("not-a-jwt")).status_code == 403
-    assert api.get("/trends/api/snapshots", headers={"Cookie": "_token=not-a-jwt"}).status_code == 403
+    assert (
+        api.get("/trends/api/snapshots", headers={"Cookie": "_token=not-a-jwt"}).status_code == 403
+    )
     page = api.get("/trends/", headers=auth)
     assert page.status_code == 200 and "<h1>Trends</h1>" in page.text
     snapshots = api.get("/trends/api/snapshots", headers=auth).json()
     assert snapshots, "the triggered snapshot is listed"
-    report = api.get(f"/trends/reports/{snapshots[0]['html']}", headers={"Cookie": f"_token={token}"})
+    report = api.get(
+        f"/trends/reports/{snapshots[0]['html']}", headers={"Cookie": f"_token={token}"}
+    )
     assert report.status_code == 200 and "<html" in report.text.lower()
     assert api.get("/trends/reports/..%2Fairflow%2Fsecrets.json", headers=auth).status_code == 404
     plugins = api.get("/api/v2/plugins", headers=auth).json()["plugins"]
@@ -146,7 +155,9 @@ def milvus_rows(settings: Settings, ids: set[str]) -> tuple[int, set[str]]:
     try:
         if not client.has_collection(settings.milvus.collection):
             return 0, set()
-        found = {row["id"] for row in get_by_ids(client, settings, sorted(ids), output_fields=["id"])}
+        found = {
+            row["id"] for row in get_by_ids(client, settings, sorted(ids), output_fields=["id"])
+        }
         return count(client, settings), found
     finally:
         client.close()
@@ -162,9 +173,18 @@ def stream(airflow_platform: Settings, tmp_path_factory: pytest.TempPathFactory)
     settings = derive_settings(
         airflow_platform,
         state_dir=tmp_path_factory.mktemp("stream-state"),
-        kafka={name: f"{getattr(k, name)}-{uid}" for name in (
-            "tweets_topic", "engagements_topic", "dead_letter_topic", "hashtag_counts_topic",
-            "engagement_rates_topic", "user_scores_topic", "consumer_group")},
+        kafka={
+            name: f"{getattr(k, name)}-{uid}"
+            for name in (
+                "tweets_topic",
+                "engagements_topic",
+                "dead_letter_topic",
+                "hashtag_counts_topic",
+                "engagement_rates_topic",
+                "user_scores_topic",
+                "consumer_group",
+            )
+        },
         milvus={"collection": f"orch_{uid}"},
         stream={"trigger_seconds": 1.0},
     )
@@ -176,8 +196,12 @@ def stream(airflow_platform: Settings, tmp_path_factory: pytest.TempPathFactory)
     assert report.decision.action is Action.LAUNCH, report.as_dict()
     state = {"settings": settings, "produced": produced}
     try:
-        wait_for("the first tweets in Milvus", lambda: milvus_rows(settings, produced)[0] >= len(produced),
-                 STREAM_TIMEOUT_S, 3)
+        wait_for(
+            "the first tweets in Milvus",
+            lambda: milvus_rows(settings, produced)[0] >= len(produced),
+            STREAM_TIMEOUT_S,
+            3,
+        )
         yield state
     finally:
         stop_supervised_job(settings)
@@ -206,15 +230,21 @@ def test_supervisor_restarts_a_killed_job_and_nothing_is_lost(stream: dict) -> N
 
     def caught_up() -> bool:
         hb = read_heartbeat(settings.heartbeat_file)
-        return hb is not None and hb.pid is not None and milvus_rows(settings, produced)[0] >= len(produced)
+        return (
+            hb is not None
+            and hb.pid is not None
+            and milvus_rows(settings, produced)[0] >= len(produced)
+        )
 
     produced = stream["produced"]
     wait_for("the restarted job to catch up", caught_up, STREAM_TIMEOUT_S, 3)
     recovered_s = time.monotonic() - killed_at
     rows, found = milvus_rows(settings, produced)
     lost, duplicated = len(produced - found), rows - len(found)
-    print(f"\nsupervisor: detected the kill in {detected_s:.1f}s, caught up {recovered_s:.1f}s after it; "
-          f"produced {len(produced)}, in Milvus {rows}, lost {lost}, duplicated {duplicated}")
+    print(
+        f"\nsupervisor: detected the kill in {detected_s:.1f}s, caught up {recovered_s:.1f}s after it; "
+        f"produced {len(produced)}, in Milvus {rows}, lost {lost}, duplicated {duplicated}"
+    )
     assert lost == 0 and duplicated == 0
     assert local_job.running_job(settings)[0] == report.pid
 
@@ -235,33 +265,60 @@ def dag_test_states(airflow_platform: Settings, stream: dict) -> dict[str, str]:
     settings: Settings = stream["settings"]
     env = {**os.environ, **airflow_env(airflow_platform), **settings.env()}
     run = subprocess.run(
-        [sys.executable, "-c", _DAG_TEST, "stream_supervisor", "data_quality", "milvus_maintenance"],
-        env=env, capture_output=True, text=True, timeout=400, check=False,
+        [
+            sys.executable,
+            "-c",
+            _DAG_TEST,
+            "stream_supervisor",
+            "data_quality",
+            "milvus_maintenance",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+        check=False,
     )
     line = next((l for l in run.stdout.splitlines() if l.startswith("@@")), None)
     assert run.returncode == 0 and line, run.stdout[-3000:] + run.stderr[-3000:]
     return json.loads(line[2:])
 
 
-def test_dag_test_stream_supervisor_adopts_the_running_job(stream: dict, dag_test_states: dict) -> None:
+def test_dag_test_stream_supervisor_adopts_the_running_job(
+    stream: dict, dag_test_states: dict
+) -> None:
     settings: Settings = stream["settings"]
     assert dag_test_states["stream_supervisor"] == "success"
     last = json.loads((settings.run_dir / "stream-supervisor.json").read_text())["last"]
     assert last["action"] == "none" and last["pid"] == local_job.running_job(settings)[0]
 
 
-def test_dag_test_data_quality_passes_on_the_streamed_data(stream: dict, dag_test_states: dict) -> None:
+def test_dag_test_data_quality_passes_on_the_streamed_data(
+    stream: dict, dag_test_states: dict
+) -> None:
     settings: Settings = stream["settings"]
     assert dag_test_states["data_quality"] == "success"
-    results = {p.parent.name: json.loads(p.read_text()) for p in (settings.state_dir / "quality").glob("*/latest.json")}
-    assert {name: doc["success"] for name, doc in results.items()} == {"analytics": True, "vectors": True, "stream": True}
+    results = {
+        p.parent.name: json.loads(p.read_text())
+        for p in (settings.state_dir / "quality").glob("*/latest.json")
+    }
+    assert {name: doc["success"] for name, doc in results.items()} == {
+        "analytics": True,
+        "vectors": True,
+        "stream": True,
+    }
     assert results["vectors"]["batch"]["rows"] > 0 and results["analytics"]["rows"] > 0
 
 
-def test_dag_test_milvus_maintenance_runs_while_the_stream_writes(stream: dict, dag_test_states: dict) -> None:
+def test_dag_test_milvus_maintenance_runs_while_the_stream_writes(
+    stream: dict, dag_test_states: dict
+) -> None:
     settings: Settings = stream["settings"]
     assert dag_test_states["milvus_maintenance"] == "success"
-    records = [json.loads(l) for l in (settings.state_dir / "milvus" / "stats.jsonl").read_text().splitlines()]
+    records = [
+        json.loads(l)
+        for l in (settings.state_dir / "milvus" / "stats.jsonl").read_text().splitlines()
+    ]
     assert [r["step"] for r in records] == ["flush", "ttl_delete", "compact", "index", "stats"]
     rows, found = milvus_rows(settings, stream["produced"])
     assert records[-1]["row_count"] == rows == len(found) == len(stream["produced"])
@@ -283,14 +340,26 @@ def test_milvus_hook_connects_with_an_env_defined_connection(airflow_platform: S
     env = {
         **os.environ,
         **airflow_env(airflow_platform),
-        "AIRFLOW_CONN_MILVUS_TEST": json.dumps({"conn_type": "milvus", "host": host, "port": int(port), "schema": "default"}),
+        "AIRFLOW_CONN_MILVUS_TEST": json.dumps(
+            {"conn_type": "milvus", "host": host, "port": int(port), "schema": "default"}
+        ),
     }
     plugins = Path(__file__).resolve().parents[2] / "plugins"
-    run = subprocess.run([sys.executable, "-c", _HOOK, str(plugins)], env=env, capture_output=True, text=True,
-                         timeout=120, check=False)
+    run = subprocess.run(
+        [sys.executable, "-c", _HOOK, str(plugins)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     line = next((l for l in run.stdout.splitlines() if l.startswith("@@")), None)
     assert line, run.stdout[-2000:] + run.stderr[-2000:]
     answer = json.loads(line[2:])
     assert answer["ok"], answer["message"]
-    assert answer["params"] == {"uri": airflow_platform.milvus.uri, "token": "", "db_name": "default"}
+    assert answer["params"] == {
+        "uri": airflow_platform.milvus.uri,
+        "token": "",
+        "db_name": "default",
+    }
     assert answer["uri"] == airflow_platform.milvus.uri

@@ -15,16 +15,15 @@ import pytest
 from click.testing import CliRunner
 from confluent_kafka.admin import ConfigResource, ResourceType
 
+from tests.support.sandbox import derive_settings
 from trendstream.cli import main
 from trendstream.core.settings import Settings
-from trendstream.ingest import Ingestor, ingest_files
 from trendstream.kafka.admin import (
     KafkaUnavailableError,
     TopicNameError,
     UnknownTopicError,
     admin_client,
     consumer_lag,
-    ensure_topics,
     high_watermarks,
     ingest_progress_topic,
     list_topics,
@@ -35,8 +34,8 @@ from trendstream.kafka.dead_letter import parse_dead_letter
 from trendstream.kafka.producer import IdempotentProducer
 from trendstream.kafka.progress import FileProgress
 from trendstream.kafka.reader import read_all
-from trendstream.platform.sandbox import derive_settings
 from trendstream.sources.generator import GeneratorConfig, write_stream
+from trendstream.sources.ingest import Ingestor, ingest_files
 
 pytestmark = pytest.mark.integration
 DATA = Path(__file__).parents[1] / "data"
@@ -73,7 +72,8 @@ def test_generated_stream_arrives_exactly_once_keyed_by_id(settings: Settings, t
     span = sum(high - low for low, high in offsets.values())
     assert len(expected) < span <= len(expected) + summary.transactions * len(offsets)
     assert high_watermarks(settings, settings.kafka.tweets_topic) == {
-        p: high for p, (_, high) in offsets.items()}
+        p: high for p, (_, high) in offsets.items()
+    }
     lag = consumer_lag(settings, "nobody-consumed", settings.kafka.tweets_topic)
     assert sum(row.lag for row in lag) == span
     assert all(row.committed is None for row in lag)
@@ -81,28 +81,39 @@ def test_generated_stream_arrives_exactly_once_keyed_by_id(settings: Settings, t
 
 def _oversized_and_binary_files(tmp_path: Path) -> tuple[Path, Path]:
     big = tmp_path / "big.jsonl"
-    one_mb = {"id": "1900000000000000001", "author_id": "42", "text": "m" * (1 << 20),
-              "created_at": "2025-06-01T12:00:00Z"}
+    one_mb = {
+        "id": "1900000000000000001",
+        "author_id": "42",
+        "text": "m" * (1 << 20),
+        "created_at": "2025-06-01T12:00:00Z",
+    }
     medium = {**one_mb, "id": "1900000000000000002", "text": "z" * 70_000}
     good = {**one_mb, "id": "1900000000000000003", "text": "fine between giants"}
     big.write_bytes(b"\n".join(orjson.dumps(r) for r in (one_mb, good, medium)) + b"\n")
     binary = tmp_path / "binary.bin"
     rng = random.Random(3)
-    binary.write_bytes(bytes(rng.randrange(256) for _ in range(4000)).replace(b"\n", b"\x00")
-                       + b"\n" + os.urandom(0) + b"\x80\x81{\xfe\n")
+    binary.write_bytes(
+        bytes(rng.randrange(256) for _ in range(4000)).replace(b"\n", b"\x00")
+        + b"\n"
+        + os.urandom(0)
+        + b"\x80\x81{\xfe\n"
+    )
     return big, binary
 
 
 @pytest.mark.parametrize("workers", [1, 2], ids=["sequential", "parallel-validation"])
-def test_bad_corpus_goes_to_dead_letters_with_reason_and_position(settings: Settings, tmp_path,
-                                                                  workers: int) -> None:
+def test_bad_corpus_goes_to_dead_letters_with_reason_and_position(
+    settings: Settings, tmp_path, workers: int
+) -> None:
     expected = json.loads((DATA / "bad_records.expected.json").read_text())
     big, binary = _oversized_and_binary_files(tmp_path)
-    summary = ingest_files(settings, [DATA / "bad_records.jsonl", big, binary], source="corpus",
-                           workers=workers)
+    summary = ingest_files(
+        settings, [DATA / "bad_records.jsonl", big, binary], source="corpus", workers=workers
+    )
 
-    dead = [parse_dead_letter(m.value()) for m in read_all(settings,
-                                                              settings.kafka.dead_letter_topic)]
+    dead = [
+        parse_dead_letter(m.value()) for m in read_all(settings, settings.kafka.dead_letter_topic)
+    ]
     by_position = {d["position"]: d for d in dead}
     assert len(by_position) == len(dead), "one dead letter per bad record"
     for line, case in expected.items():
@@ -118,7 +129,9 @@ def test_bad_corpus_goes_to_dead_letters_with_reason_and_position(settings: Sett
     assert by_position["big.jsonl:1"]["raw_truncated"] is True
     assert by_position["big.jsonl:3"]["reason"] == "oversized_record"
     assert {by_position["binary.bin:1"]["reason"], by_position["binary.bin:2"]["reason"]} <= {
-        "invalid_utf8", "invalid_json"}
+        "invalid_utf8",
+        "invalid_json",
+    }
     assert by_position["binary.bin:2"]["raw_encoding"] == "base64"
     assert by_position["binary.bin:2"]["raw_bytes"] == b"\x80\x81{\xfe"
     invalid_utf8 = [d for d in dead if d["reason"] == "invalid_utf8"]
@@ -171,22 +184,27 @@ def test_dead_broker_gives_a_clear_error(settings: Settings) -> None:
         producer.produce("anything", b"x", b"k")
         producer.flush(timeout=3)
     assert time.monotonic() - started < 30
-    result = CliRunner().invoke(main, ["topics", "show", "--timeout", "2"], env={
-        "TRENDSTREAM_KAFKA__BOOTSTRAP_SERVERS": dead.kafka.bootstrap_servers})
+    result = CliRunner().invoke(
+        main,
+        ["topics", "show", "--timeout", "2"],
+        env={"TRENDSTREAM_KAFKA__BOOTSTRAP_SERVERS": dead.kafka.bootstrap_servers},
+    )
     assert result.exit_code == 1 and "not reachable" in result.output
 
 
 def test_cli_generate_ingest_topics(settings: Settings, tmp_path) -> None:
     runner = CliRunner()
     out = tmp_path / "gen"
-    result = runner.invoke(main, ["generate", "--out", str(out), "--minutes", "2", "--rate", "3",
-                                  "--seed", "9"])
+    result = runner.invoke(
+        main, ["generate", "--out", str(out), "--minutes", "2", "--rate", "3", "--seed", "9"]
+    )
     assert result.exit_code == 0, result.output
     truth = orjson.loads((out / "ground_truth.json").read_bytes())
-    result = runner.invoke(main, ["ingest", "--file", str(out / "tweets.jsonl"), "--rate", "5000",
-                                  "--json"])
+    result = runner.invoke(
+        main, ["ingest", "--file", str(out / "tweets.jsonl"), "--rate", "5000", "--json"]
+    )
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output[result.output.index("{"):])
+    summary = json.loads(result.output[result.output.index("{") :])
     assert summary["tweets"] == truth["stream"]["tweets"]
     result = runner.invoke(main, ["topics", "show", "--topic", settings.kafka.tweets_topic])
     assert result.exit_code == 0, result.output
@@ -208,18 +226,19 @@ def test_rate_limit_is_respected(settings: Settings) -> None:
 
 def test_a_rerun_of_a_finished_file_adds_nothing(settings: Settings, tmp_path) -> None:
     paths = write_stream(tmp_path, GeneratorConfig(seed=8, minutes=1, rate=5))
-    first = ingest_files(settings, [paths.tweets], source="rerun",
-                         transaction_records=100)
+    first = ingest_files(settings, [paths.tweets], source="rerun", transaction_records=100)
     assert first.transactions >= first.accepted // 100 and first.resumed == 0
     again = ingest_files(settings, [paths.tweets], source="rerun")
     assert (again.accepted, again.rejected_total, again.transactions) == (0, 0, 0)
     assert len(read_all(settings, settings.kafka.tweets_topic)) == first.tweets
-    progress = [orjson.loads(m.value()) for m in read_all(settings,
-                                                          ingest_progress_topic(settings))]
+    progress = [
+        orjson.loads(m.value()) for m in read_all(settings, ingest_progress_topic(settings))
+    ]
     assert progress[-1]["complete"] is True and progress[-1]["records"] == first.records
     admin = admin_client(settings)  # must outlive its futures
     (described,) = admin.describe_configs(
-        [ConfigResource(ResourceType.TOPIC, ingest_progress_topic(settings))]).values()
+        [ConfigResource(ResourceType.TOPIC, ingest_progress_topic(settings))]
+    ).values()
     assert described.result()["cleanup.policy"].value == "compact"
 
 

@@ -10,10 +10,10 @@ import uuid
 import pytest
 from confluent_kafka import Producer
 
+from tests.support.sandbox import derive_settings
 from trendstream.core.settings import Settings
 from trendstream.kafka.admin import client_config, committed_offsets, consumer_lag, ensure_topics
 from trendstream.platform.process import free_port
-from trendstream.platform.sandbox import derive_settings
 from trendstream.stream.job import spark_session
 from trendstream.stream.source import OffsetPublisher, read_kafka, register_publisher
 
@@ -31,16 +31,27 @@ def spark(platform: Settings):
 def produce(settings: Settings, values: list[str], partition: int | None = None, **config) -> None:
     producer = Producer(client_config(settings, **{"linger.ms": 5, **config}))
     for i, value in enumerate(values):
-        producer.produce(settings.kafka.tweets_topic, value=value.encode(), key=str(i).encode(),
-                         partition=i % PARTITIONS if partition is None else partition)
+        producer.produce(
+            settings.kafka.tweets_topic,
+            value=value.encode(),
+            key=str(i).encode(),
+            partition=i % PARTITIONS if partition is None else partition,
+        )
     assert producer.flush(30) == 0
 
 
-def run_available_now(spark, settings: Settings, tmp_path, name: str, **read) -> tuple[list, list[int]]:
+def run_available_now(
+    spark, settings: Settings, tmp_path, name: str, **read
+) -> tuple[list, list[int]]:
     """An available-now query of the tweets topic into a memory table: (rows, rows per batch)."""
     df = read_kafka(spark, settings, [settings.kafka.tweets_topic], **read)
-    query = (df.writeStream.format("memory").queryName(name)
-             .option("checkpointLocation", str(tmp_path / name)).trigger(availableNow=True).start())
+    query = (
+        df.writeStream.format("memory")
+        .queryName(name)
+        .option("checkpointLocation", str(tmp_path / name))
+        .trigger(availableNow=True)
+        .start()
+    )
     assert query.awaitTermination(300), "the available-now query did not stop by itself"
     assert query.exception() is None, query.exception()
     rows = spark.sql(f"select partition, offset, value from {name}").collect()
@@ -80,7 +91,9 @@ def test_max_offsets_per_trigger_bounds_batches_and_the_group_catches_up(spark, 
     # The listener alone (no final commit by the caller) brings the group's lag to 0.
     deadline = time.monotonic() + 60
     while sum(p.lag for p in consumer_lag(settings, group, settings.kafka.tweets_topic)) > 0:
-        assert time.monotonic() < deadline, consumer_lag(settings, group, settings.kafka.tweets_topic)
+        assert time.monotonic() < deadline, consumer_lag(
+            settings, group, settings.kafka.tweets_topic
+        )
         time.sleep(0.5)
 
 

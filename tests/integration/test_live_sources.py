@@ -31,13 +31,13 @@ from confluent_kafka import Consumer, TopicPartition
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
+from tests.support.sandbox import derive_settings
 from trendstream.cli import main
 from trendstream.core.settings import Settings, get_settings
-from trendstream.ingest import Ingestor
 from trendstream.kafka.admin import client_config
 from trendstream.kafka.dead_letter import parse_dead_letter
-from trendstream.platform.sandbox import derive_settings
 from trendstream.sources.bluesky import JetstreamClient
+from trendstream.sources.ingest import Ingestor
 from trendstream.sources.live import run_live_source
 from trendstream.sources.x_stream import XStreamClient, XStreamError
 
@@ -67,16 +67,26 @@ class FakeClock:
 
 def read_topic(settings: Settings, topic: str, expect: int, timeout_s: float = 20.0) -> list[bytes]:
     """Every message in ``topic`` (all partitions), waiting until at least ``expect`` arrived."""
-    consumer = Consumer(client_config(settings, **{
-        "group.id": f"{topic}-reader", "enable.auto.commit": False,
-        "auto.offset.reset": "earliest", "enable.partition.eof": True}))
+    consumer = Consumer(
+        client_config(
+            settings,
+            **{
+                "group.id": f"{topic}-reader",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "enable.partition.eof": True,
+            },
+        )
+    )
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
         consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
         values: list[bytes] = []
         deadline = time.monotonic() + timeout_s
         at_eof: set[int] = set()
-        while time.monotonic() < deadline and (len(values) < expect or len(at_eof) < len(partitions)):
+        while time.monotonic() < deadline and (
+            len(values) < expect or len(at_eof) < len(partitions)
+        ):
             message = consumer.poll(0.2)
             if message is None:
                 continue
@@ -129,8 +139,15 @@ class XHandler(BaseHTTPRequestHandler):
     def _authorized(self) -> bool:
         if self.headers.get("Authorization") == f"Bearer {TOKEN}":
             return True
-        self.json(401, {"title": "Unauthorized", "type": "about:blank", "status": 401,
-                        "detail": "Unauthorized"})
+        self.json(
+            401,
+            {
+                "title": "Unauthorized",
+                "type": "about:blank",
+                "status": 401,
+                "detail": "Unauthorized",
+            },
+        )
         return False
 
     def json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
@@ -149,9 +166,15 @@ class XHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         if url.path == "/2/tweets/search/stream/rules":
             rules = list(self.server.rules.values())
-            self.json(200, {"data": rules, "meta": {"sent": "2025-03-04T15:20:00.000Z",
-                                                    "result_count": len(rules)}}
-                      if rules else {"meta": {"sent": "2025-03-04T15:20:00.000Z", "result_count": 0}})
+            self.json(
+                200,
+                {
+                    "data": rules,
+                    "meta": {"sent": "2025-03-04T15:20:00.000Z", "result_count": len(rules)},
+                }
+                if rules
+                else {"meta": {"sent": "2025-03-04T15:20:00.000Z", "result_count": 0}},
+            )
         elif url.path == "/2/tweets/search/stream":
             self.server.stream_requests.append(parse_qs(url.query))
             # Past the script: 503s, whose backoff soon spends the run's fake hour, so a
@@ -171,15 +194,25 @@ class XHandler(BaseHTTPRequestHandler):
             created, errors = [], []
             for rule in body["add"]:
                 if any(r["value"] == rule["value"] for r in rules.values()):
-                    errors.append({"value": rule["value"], "id": "1", "title": "DuplicateRule",
-                                   "type": "https://api.twitter.com/2/problems/duplicate-rules"})
+                    errors.append(
+                        {
+                            "value": rule["value"],
+                            "id": "1",
+                            "title": "DuplicateRule",
+                            "type": "https://api.twitter.com/2/problems/duplicate-rules",
+                        }
+                    )
                     continue
                 new = {"id": str(1859627845539094528 + len(rules) + len(created)), **rule}
                 created.append(new)
             if not dry_run:
                 rules.update({r["id"]: r for r in created})
-            response: dict[str, Any] = {"meta": {"sent": "2025-03-04T15:20:00.000Z", "summary": {
-                "created": len(created), "not_created": len(errors)}}}
+            response: dict[str, Any] = {
+                "meta": {
+                    "sent": "2025-03-04T15:20:00.000Z",
+                    "summary": {"created": len(created), "not_created": len(errors)},
+                }
+            }
             if created:
                 response["data"] = created
             if errors:
@@ -188,8 +221,18 @@ class XHandler(BaseHTTPRequestHandler):
         else:
             ids = body["delete"]["ids"]
             deleted = [i for i in ids if rules.pop(i, None)]
-            self.json(200, {"meta": {"sent": "2025-03-04T15:20:00.000Z", "summary": {
-                "deleted": len(deleted), "not_deleted": len(ids) - len(deleted)}}})
+            self.json(
+                200,
+                {
+                    "meta": {
+                        "sent": "2025-03-04T15:20:00.000Z",
+                        "summary": {
+                            "deleted": len(deleted),
+                            "not_deleted": len(ids) - len(deleted),
+                        },
+                    }
+                },
+            )
 
     # chunked stream writing
     def start_stream(self) -> None:
@@ -250,10 +293,24 @@ def hold(lines: list[bytes], seconds: float = 5.0) -> Callable[[XHandler], None]
     return step
 
 
-def status(code: int, headers: Callable[[FakeClock], dict[str, str]] | None = None) -> Callable[[XHandler], None]:
+def status(
+    code: int, headers: Callable[[FakeClock], dict[str, str]] | None = None
+) -> Callable[[XHandler], None]:
     def step(handler: XHandler) -> None:
-        problem = {429: {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429},
-                   503: {"title": "Service Unavailable", "detail": "Service Unavailable", "type": "about:blank", "status": 503}}
+        problem = {
+            429: {
+                "title": "Too Many Requests",
+                "detail": "Too Many Requests",
+                "type": "about:blank",
+                "status": 429,
+            },
+            503: {
+                "title": "Service Unavailable",
+                "detail": "Service Unavailable",
+                "type": "about:blank",
+                "status": 503,
+            },
+        }
         handler.json(code, problem[code], headers(handler.server.clock) if headers else None)
 
     return step
@@ -263,7 +320,9 @@ def status(code: int, headers: Callable[[FakeClock], dict[str, str]] | None = No
 def x_server(request: pytest.FixtureRequest) -> Iterator[XReplay]:
     clock = FakeClock()
     server = XReplay(clock, getattr(request, "param", []))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield server
     server.stopping.set()
@@ -273,9 +332,15 @@ def x_server(request: pytest.FixtureRequest) -> Iterator[XReplay]:
 
 
 def x_settings(settings: Settings, server: XReplay, token: str = TOKEN) -> Settings:
-    return derive_settings(settings, sources={
-        "x_bearer_token": token, "x_base_url": server.url, "x_stall_seconds": STALL_S,
-        "x_backfill_minutes": 1})
+    return derive_settings(
+        settings,
+        sources={
+            "x_bearer_token": token,
+            "x_base_url": server.url,
+            "x_stall_seconds": STALL_S,
+            "x_backfill_minutes": 1,
+        },
+    )
 
 
 def test_x_stream_reconnects_with_documented_backoff_and_delivers_each_post_once(
@@ -284,8 +349,14 @@ def test_x_stream_reconnects_with_documented_backoff_and_delivers_each_post_once
     lines = _x_lines()
     x_server.script = [
         stream(lines[0:8], then="cut", cut_line=lines[8]),  # keep-alives span > stall limit
-        status(429, lambda clock: {"x-rate-limit-limit": "50", "x-rate-limit-remaining": "0",
-                                   "x-rate-limit-reset": str(int(clock.time()) + 150)}),
+        status(
+            429,
+            lambda clock: {
+                "x-rate-limit-limit": "50",
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": str(int(clock.time()) + 150),
+            },
+        ),
         status(503),
         status(503),
         stream(lines[7:14], then="close"),  # backfill overlap (line 7) + operational disconnect
@@ -294,8 +365,13 @@ def test_x_stream_reconnects_with_documented_backoff_and_delivers_each_post_once
     ]
     caplog.set_level(logging.DEBUG)
     ids = _x_post_ids()
-    result = run_live_source(x_settings(settings, x_server), "x", max_events=len(ids),
-                             duration_s=3600, clock=x_server.clock)
+    result = run_live_source(
+        x_settings(settings, x_server),
+        "x",
+        max_events=len(ids),
+        duration_s=3600,
+        clock=x_server.clock,
+    )
 
     causes = [(r["cause"], r["delay_s"]) for r in result["reconnects"]]
     assert [c for c, _ in causes] == ["network", "rate_limit", "http", "http", "network", "network"]
@@ -315,7 +391,13 @@ def test_x_stream_reconnects_with_documented_backoff_and_delivers_each_post_once
     first = x_server.stream_requests[0]
     assert first["expansions"] == ["author_id"] and first["user.fields"] == ["username"]
     assert set(first["tweet.fields"][0].split(",")) >= {
-        "created_at", "author_id", "public_metrics", "entities", "lang", "referenced_tweets"}
+        "created_at",
+        "author_id",
+        "public_metrics",
+        "entities",
+        "lang",
+        "referenced_tweets",
+    }
     assert first["backfill_minutes"] == ["1"]
 
     produced = [json.loads(v) for v in read_topic(settings, settings.kafka.tweets_topic, len(ids))]
@@ -328,11 +410,16 @@ def test_x_stream_reconnects_with_documented_backoff_and_delivers_each_post_once
 
 def test_x_stream_rules_add_list_delete_and_refusals(settings: Settings, x_server: XReplay) -> None:
     with XStreamClient(x_settings(settings, x_server).sources) as client:
-        assert client.add_rules([("#solar lang:en", "solar")], dry_run=True)[0].value == "#solar lang:en"
+        assert (
+            client.add_rules([("#solar lang:en", "solar")], dry_run=True)[0].value
+            == "#solar lang:en"
+        )
         assert client.list_rules() == []  # dry run stored nothing
         added = client.add_rules([("#solar lang:en", "solar"), ("(#LLM OR #AI) -is:retweet", "ai")])
         assert [(r.value, r.tag) for r in client.list_rules()] == [
-            ("#solar lang:en", "solar"), ("(#LLM OR #AI) -is:retweet", "ai")]
+            ("#solar lang:en", "solar"),
+            ("(#LLM OR #AI) -is:retweet", "ai"),
+        ]
         with pytest.raises(XStreamError, match="DuplicateRule"):
             client.add_rules([("#solar lang:en", "")])
         assert client.delete_rules([added[0].id]) == 1
@@ -344,7 +431,9 @@ def test_x_stream_refused_token_fails_fast_without_retrying(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = "wrong-token-that-must-not-be-logged"
-    with XStreamClient(x_settings(settings, x_server, token=wrong).sources, clock=x_server.clock) as client:
+    with XStreamClient(
+        x_settings(settings, x_server, token=wrong).sources, clock=x_server.clock
+    ) as client:
         with pytest.raises(XStreamError, match="401"):
             client.run(_ListSink(), duration_s=60)
     assert x_server.clock.slept == []
@@ -390,8 +479,13 @@ def _jetstream_events() -> list[dict[str, Any]]:
 
 
 def _jetstream_posts() -> list[dict[str, Any]]:
-    return [e for e in _jetstream_events() if e["kind"] == "commit"
-            and e["commit"]["operation"] == "create" and e["commit"]["collection"] == "app.bsky.feed.post"]
+    return [
+        e
+        for e in _jetstream_events()
+        if e["kind"] == "commit"
+        and e["commit"]["operation"] == "create"
+        and e["commit"]["collection"] == "app.bsky.feed.post"
+    ]
 
 
 class JetstreamReplay:
@@ -441,15 +535,22 @@ def jetstream(request: pytest.FixtureRequest) -> Iterator[JetstreamReplay]:
 
 
 def js_settings(settings: Settings, server: JetstreamReplay) -> Settings:
-    return derive_settings(settings, sources={
-        "bluesky_jetstream_url": server.url, "bluesky_cursor_margin_s": JETSTREAM_MARGIN_S,
-        "bluesky_stall_seconds": 10.0})
+    return derive_settings(
+        settings,
+        sources={
+            "bluesky_jetstream_url": server.url,
+            "bluesky_cursor_margin_s": JETSTREAM_MARGIN_S,
+            "bluesky_stall_seconds": 10.0,
+        },
+    )
 
 
 def _assert_every_post_once(settings: Settings) -> None:
     posts = _jetstream_posts()
     valid = [p for p in posts if not p["commit"]["record"]["createdAt"].startswith("0001")]
-    produced = [json.loads(v) for v in read_topic(settings, settings.kafka.tweets_topic, len(valid))]
+    produced = [
+        json.loads(v) for v in read_topic(settings, settings.kafka.tweets_topic, len(valid))
+    ]
     expected = sorted(f"at://{p['did']}/app.bsky.feed.post/{p['commit']['rkey']}" for p in valid)
     assert sorted(t["uri"] for t in produced) == expected  # no gaps, no duplicates
     dead = [parse_dead_letter(v) for v in read_topic(settings, settings.kafka.dead_letter_topic, 1)]
@@ -462,8 +563,14 @@ def test_jetstream_drop_resumes_from_cursor_without_gaps_or_duplicates(
 ) -> None:
     clock = FakeClock()
     posts = _jetstream_posts()
-    result = run_live_source(js_settings(settings, jetstream), "bluesky", max_events=len(posts),
-                             duration_s=30, dids=["did:plc:z72i7hdynmk6r22z27h6tvur"], clock=clock)
+    result = run_live_source(
+        js_settings(settings, jetstream),
+        "bluesky",
+        max_events=len(posts),
+        duration_s=30,
+        dids=["did:plc:z72i7hdynmk6r22z27h6tvur"],
+        clock=clock,
+    )
     events = jetstream.events
     first, second = jetstream.requests
     assert first["wantedCollections"] == ["app.bsky.feed.post"]
@@ -490,7 +597,9 @@ def test_jetstream_restart_resumes_from_the_saved_cursor(
             stats = JetstreamClient(configured).run(ingestor, max_events=run, duration_s=20)
         assert stats.posts == run
     saved_after_first = posts[4]["time_us"]
-    assert int(jetstream.requests[1]["cursor"][0]) == saved_after_first - int(JETSTREAM_MARGIN_S * 1e6)
+    assert int(jetstream.requests[1]["cursor"][0]) == saved_after_first - int(
+        JETSTREAM_MARGIN_S * 1e6
+    )
     _assert_every_post_once(settings)
 
 
@@ -499,10 +608,21 @@ def test_cli_streams_bluesky_with_settings_from_the_environment(
 ) -> None:
     monkeypatch.setenv("TRENDSTREAM_SOURCES__BLUESKY_JETSTREAM_URL", jetstream.url)
     get_settings.cache_clear()
-    result = CliRunner().invoke(main, ["source", "bluesky", "--max-events", "3", "--duration", "20",
-                                       "--did", "did:plc:ewvi7nxzyoun6zhxrhs64oiz"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "source",
+            "bluesky",
+            "--max-events",
+            "3",
+            "--duration",
+            "20",
+            "--did",
+            "did:plc:ewvi7nxzyoun6zhxrhs64oiz",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output[result.output.index("{"):])
+    summary = json.loads(result.output[result.output.index("{") :])
     assert (summary["posts"], summary["ingest"]["tweets"]) == (3, 3)
     assert jetstream.requests[0]["wantedDids"] == ["did:plc:ewvi7nxzyoun6zhxrhs64oiz"]
     assert (settings.run_dir / "bluesky-cursor.json").is_file()

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.support.sandbox import derive_settings, sandbox_settings
 from trendstream.core.settings import Settings
 from trendstream.platform import services
 from trendstream.platform.environment import settings_env
 from trendstream.platform.milvus import milvus_data_dir
-from trendstream.platform.sandbox import derive_settings, sandbox_settings
 from trendstream.vectorstore import milvus as store
 
 pytest.importorskip("milvus", reason="the `milvus` wheel (embedded standalone) is not installed")
@@ -52,8 +52,10 @@ def unit_vectors(n: int, seed: int = 7) -> np.ndarray:
 
 def tweets(n: int, text: str) -> list[dict]:
     now = int(time.time() * 1000)
-    return [{"id": f"t{i}", "created_at": now, "author_id": "a", "text": f"{text} {i}"}
-            for i in range(n)]
+    return [
+        {"id": f"t{i}", "created_at": now, "author_id": "a", "text": f"{text} {i}"}
+        for i in range(n)
+    ]
 
 
 def nearest_ids(client, settings: Settings, queries: np.ndarray) -> list[str]:
@@ -62,10 +64,17 @@ def nearest_ids(client, settings: Settings, queries: np.ndarray) -> list[str]:
 
 def platform_status(settings: Settings) -> dict:
     """``trendstream platform status --json`` in a child that gets the settings via env."""
-    command = [str(Path(sys.executable).parent / "trendstream"), "platform", "status", "--json",
-               "--services", "milvus"]
-    done = subprocess.run(command, env=settings_env(settings), capture_output=True, text=True,
-                          timeout=120)
+    command = [
+        str(Path(sys.executable).parent / "trendstream"),
+        "platform",
+        "status",
+        "--json",
+        "--services",
+        "milvus",
+    ]
+    done = subprocess.run(
+        command, env=settings_env(settings), capture_output=True, text=True, timeout=120
+    )
     return json.loads(done.stdout)
 
 

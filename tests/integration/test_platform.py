@@ -234,7 +234,7 @@ def test_logs_follow_prints_new_lines(sandbox: Settings) -> None:
 
 
 def test_external_services_are_probed_not_started(platform: Settings, tmp_path: Path) -> None:
-    from trendstream.platform.sandbox import derive_settings
+    from tests.support.sandbox import derive_settings
 
     external = derive_settings(
         platform, state_dir=tmp_path, broker={"enabled": False}, milvus={"embedded": "none"}

@@ -35,8 +35,12 @@ def test_from_time_replays_exactly_the_records_after_that_time(settings: Setting
 
     lookup = kafka_offsets_at(settings)
     at_middle = lookup(settings.kafka.tweets_topic, int(middle.timestamp() * 1000))
-    before = lookup(settings.kafka.tweets_topic, int((middle - timedelta(hours=1)).timestamp() * 1000))
-    after = lookup(settings.kafka.tweets_topic, int((middle + timedelta(hours=1)).timestamp() * 1000))
+    before = lookup(
+        settings.kafka.tweets_topic, int((middle - timedelta(hours=1)).timestamp() * 1000)
+    )
+    after = lookup(
+        settings.kafka.tweets_topic, int((middle + timedelta(hours=1)).timestamp() * 1000)
+    )
     assert sum(before.values()) == 0
     assert sum(at_middle.values()) == 60  # the 40 later records are what a replay re-reads
     assert sum(after.values()) == 100  # nothing after: start at the end
@@ -54,8 +58,11 @@ def test_the_planned_offsets_are_where_the_native_source_starts(settings, tmp_pa
     produce(settings, 0, 40)
     tweets, engagements = settings.kafka.tweets_topic, settings.kafka.engagements_topic
     highs = high_watermarks(settings, tweets)
-    commit_group_offsets(settings, settings.kafka.consumer_group,
-                         {tweets: {str(p): min(3, high) for p, high in highs.items()}})
+    commit_group_offsets(
+        settings,
+        settings.kafka.consumer_group,
+        {tweets: {str(p): min(3, high) for p, high in highs.items()}},
+    )
     commit_group_offsets(settings, query_group(settings, "engagement"), {engagements: {"0": 0}})
 
     plan = replay_plan_for(settings, {"from_offsets": {"0": 1}})
@@ -68,9 +75,14 @@ def test_the_planned_offsets_are_where_the_native_source_starts(settings, tmp_pa
 
     spark = spark_session(replay, app_name="test-replay")
     try:
-        query = (read_kafka(spark, replay, [tweets]).writeStream.format("memory").queryName("replayed")
-                 .option("checkpointLocation", str(tmp_path / "replayed"))
-                 .trigger(availableNow=True).start())
+        query = (
+            read_kafka(spark, replay, [tweets])
+            .writeStream.format("memory")
+            .queryName("replayed")
+            .option("checkpointLocation", str(tmp_path / "replayed"))
+            .trigger(availableNow=True)
+            .start()
+        )
         assert query.awaitTermination(300) and query.exception() is None
         got = sorted((r.partition, r.offset) for r in spark.sql("select * from replayed").collect())
     finally:

@@ -15,26 +15,31 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from trendstream.analytics.scores import ACTION_WEIGHTS
+from tests.support.sandbox import derive_settings
 from trendstream.core.schema import Engagement, Tweet, parse_event
 from trendstream.core.settings import Settings
-from trendstream.kafka.admin import (client_config, committed_offsets, consumer_lag, ensure_topics,
-                                     topic_offsets)
+from trendstream.kafka.admin import (
+    client_config,
+    committed_offsets,
+    consumer_lag,
+    ensure_topics,
+    topic_offsets,
+)
 from trendstream.kafka.dead_letter import parse_dead_letter
 from trendstream.kafka.producer import IdempotentProducer
 from trendstream.platform import process
 from trendstream.platform.milvus import milvus_spec
 from trendstream.platform.process import free_port
-from trendstream.platform.sandbox import derive_settings
 from trendstream.sources.generator import GeneratedStream, GeneratorConfig, generate_stream
 from trendstream.stream.analytics import load_latest
 from trendstream.stream.job import query_group
+from trendstream.stream.scores import ACTION_WEIGHTS
 from trendstream.stream.sink import CRASH_ENV
 from trendstream.vectorstore.milvus import VECTOR_FIELD, connect, count, get_by_ids, search
 
@@ -45,23 +50,34 @@ REPO = Path(__file__).resolve().parents[2]
 JOB_TIMEOUT_S = 800
 BAD_RECORDS = [
     (b"{not json", "invalid_json"),
-    (b'{"data": {"id": "77", "text": "   ", "author_id": "5", "created_at": "2025-06-01T12:00:01Z"}}',
-     "empty_text"),
-    (b'{"data": {"id": "x1", "text": "hi", "author_id": "5", "created_at": "2025-06-01T12:00:01Z"}}',
-     "bad_id"),
+    (
+        b'{"data": {"id": "77", "text": "   ", "author_id": "5", "created_at": "2025-06-01T12:00:01Z"}}',
+        "empty_text",
+    ),
+    (
+        b'{"data": {"id": "x1", "text": "hi", "author_id": "5", "created_at": "2025-06-01T12:00:01Z"}}',
+        "bad_id",
+    ),
     (b"\xff\xfe\xfa", "invalid_utf8"),
 ]
 # Refused on the engagements topic: judged and dead-lettered in the JVM (stream/parse.py).
 BAD_ENGAGEMENTS = [
-    (b'{"kind": "engagement", "id": "9", "type": "like", "user_id": "5", "tweet_id": "7"}',
-     "missing_field"),
-    (b'{"kind": "engagement", "id": "9", "type": "zap", "user_id": "5", "tweet_id": "7", '
-     b'"created_at": "2025-06-01T12:00:01Z"}', "bad_value"),
+    (
+        b'{"kind": "engagement", "id": "9", "type": "like", "user_id": "5", "tweet_id": "7"}',
+        "missing_field",
+    ),
+    (
+        b'{"kind": "engagement", "id": "9", "type": "zap", "user_id": "5", "tweet_id": "7", '
+        b'"created_at": "2025-06-01T12:00:01Z"}',
+        "bad_value",
+    ),
     (b"[1, 2]", "not_an_object"),
 ]
 
 
-def isolated(platform: Settings, state_dir: Path, *, milvus: dict | None = None, **overrides) -> Settings:
+def isolated(
+    platform: Settings, state_dir: Path, *, milvus: dict | None = None, **overrides
+) -> Settings:
     """The shared platform with this run's own topics, group, collection and state dir."""
     uid = uuid.uuid4().hex[:10]
     k = platform.kafka
@@ -69,9 +85,12 @@ def isolated(platform: Settings, state_dir: Path, *, milvus: dict | None = None,
         platform,
         state_dir=state_dir,
         kafka={
-            "tweets_topic": f"tweets-{uid}", "engagements_topic": f"engagements-{uid}",
-            "dead_letter_topic": f"tweets-{uid}.dlq", "hashtag_counts_topic": f"hashtags-{uid}",
-            "engagement_rates_topic": f"engagement-{uid}", "user_scores_topic": f"users-{uid}",
+            "tweets_topic": f"tweets-{uid}",
+            "engagements_topic": f"engagements-{uid}",
+            "dead_letter_topic": f"tweets-{uid}.dlq",
+            "hashtag_counts_topic": f"hashtags-{uid}",
+            "engagement_rates_topic": f"engagement-{uid}",
+            "user_scores_topic": f"users-{uid}",
             "consumer_group": f"{k.consumer_group}-{uid}",
         },
         milvus={"collection": f"tweets_{uid}", **(milvus or {})},
@@ -79,8 +98,13 @@ def isolated(platform: Settings, state_dir: Path, *, milvus: dict | None = None,
     )
 
 
-def produce(settings: Settings, tweets: list[bytes], engagements: list[bytes] = (),
-            bad: list[bytes] = (), bad_engagements: list[bytes] = ()) -> None:
+def produce(
+    settings: Settings,
+    tweets: list[bytes],
+    engagements: list[bytes] = (),
+    bad: list[bytes] = (),
+    bad_engagements: list[bytes] = (),
+) -> None:
     ensure_topics(settings)
     with IdempotentProducer(settings) as producer:
         for line in tweets:
@@ -88,20 +112,32 @@ def produce(settings: Settings, tweets: list[bytes], engagements: list[bytes] = 
         for raw in bad:
             producer.produce(settings.kafka.tweets_topic, raw, None)
         for line in engagements:
-            producer.produce(settings.kafka.engagements_topic, line, json.loads(line)["tweet_id"] or None)
+            producer.produce(
+                settings.kafka.engagements_topic, line, json.loads(line)["tweet_id"] or None
+            )
         for raw in bad_engagements:
             producer.produce(settings.kafka.engagements_topic, raw, None)
 
 
-def run_job(settings: Settings, *args: str, entry: str = "cli", env: dict[str, str] | None = None,
-            wait: bool = True):
+def run_job(
+    settings: Settings,
+    *args: str,
+    entry: str = "cli",
+    env: dict[str, str] | None = None,
+    wait: bool = True,
+):
     """The job as Airflow/users run it: the CLI or the spark_jobs entry point, in a subprocess."""
-    argv = ([str(Path(sys.executable).parent / "trendstream"), "stream", "run"] if entry == "cli"
-            else [sys.executable, str(REPO / "spark_jobs" / "stream_job.py")])
+    argv = (
+        [str(Path(sys.executable).parent / "trendstream"), "stream", "run"]
+        if entry == "cli"
+        else [sys.executable, str(REPO / "spark_jobs" / "stream_job.py")]
+    )
     inherited = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
     full_env = {**inherited, **settings.env(), **(env or {})}
     log = (settings.state_dir / f"job-{time.monotonic_ns()}.log").open("wb")
-    proc = subprocess.Popen([*argv, *args], env=full_env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [*argv, *args], env=full_env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+    )
     if wait:
         proc.wait(timeout=JOB_TIMEOUT_S)
     return proc
@@ -116,7 +152,9 @@ def tweet_ids(lines: list[bytes]) -> list[str]:
 
 
 def job_log(settings: Settings) -> str:
-    return "\n".join(p.read_text(errors="replace")[-4000:] for p in settings.state_dir.glob("job-*.log"))
+    return "\n".join(
+        p.read_text(errors="replace")[-4000:] for p in settings.state_dir.glob("job-*.log")
+    )
 
 
 # --- the shared run -------------------------------------------------------------------------
@@ -136,14 +174,28 @@ def stream_run(platform: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
     killed right after batch 1's Milvus write (before Spark records it as done), and is
     restarted from its checkpoint. Every test below reads the outcome of that one run.
     The generous watermark keeps the multi-batch window counts exact (no late drops)."""
-    settings = isolated(platform, tmp_path_factory.mktemp("stream-run"),
-                        stream={"watermark_seconds": 3600})
-    generated = generate_stream(GeneratorConfig(minutes=1.0, rate=2.5, users=150, trends=2, decoys=1))
-    produce(settings, generated.tweets, generated.engagements, [raw for raw, _ in BAD_RECORDS],
-            [raw for raw, _ in BAD_ENGAGEMENTS])
+    settings = isolated(
+        platform, tmp_path_factory.mktemp("stream-run"), stream={"watermark_seconds": 3600}
+    )
+    generated = generate_stream(
+        GeneratorConfig(minutes=1.0, rate=2.5, users=150, trends=2, decoys=1)
+    )
+    produce(
+        settings,
+        generated.tweets,
+        generated.engagements,
+        [raw for raw, _ in BAD_RECORDS],
+        [raw for raw, _ in BAD_ENGAGEMENTS],
+    )
     per_batch = str(len(generated.tweets) // 3 + 1)
-    crashed = run_job(settings, "--available-now", "--max-offsets-per-trigger", per_batch,
-                      entry="spark_jobs", env={CRASH_ENV: "1"})
+    crashed = run_job(
+        settings,
+        "--available-now",
+        "--max-offsets-per-trigger",
+        per_batch,
+        entry="spark_jobs",
+        env={CRASH_ENV: "1"},
+    )
     assert crashed.returncode != 0, job_log(settings)
     written = count(connect(settings.milvus), settings)
     proc = run_job(settings, "--available-now", "--max-offsets-per-trigger", per_batch)
@@ -180,11 +232,15 @@ def test_bad_records_go_to_the_dead_letter_topic_with_reasons(stream_run):
     settings = stream_run.settings
     topic = settings.kafka.dead_letter_topic
     ends = topic_offsets(settings, topic)
-    consumer = Consumer(client_config(settings, **{"group.id": "dlq-check", "enable.auto.commit": False}))
+    consumer = Consumer(
+        client_config(settings, **{"group.id": "dlq-check", "enable.auto.commit": False})
+    )
     consumer.assign([TopicPartition(topic, p, 0) for p in ends])
     envelopes, deadline = [], time.monotonic() + 30
     while len(envelopes) < sum(high for _, high in ends.values()) and time.monotonic() < deadline:
-        envelopes += [parse_dead_letter(m.value()) for m in consumer.consume(100, 1.0) if not m.error()]
+        envelopes += [
+            parse_dead_letter(m.value()) for m in consumer.consume(100, 1.0) if not m.error()
+        ]
     consumer.close()
     # The engagements' dead letters come through Spark's at-least-once Kafka sink: a batch
     # replayed after the crash may repeat one (same position), never lose one.
@@ -193,8 +249,10 @@ def test_bad_records_go_to_the_dead_letter_topic_with_reasons(stream_run):
     assert got == sorted(BAD_RECORDS + BAD_ENGAGEMENTS)
     assert all(e["stage"] == "stream" for e in envelopes)
     topics = Counter(e["position"].rsplit(":", 2)[0] for e in by_position.values())
-    assert topics == {settings.kafka.tweets_topic: len(BAD_RECORDS),
-                      settings.kafka.engagements_topic: len(BAD_ENGAGEMENTS)}
+    assert topics == {
+        settings.kafka.tweets_topic: len(BAD_RECORDS),
+        settings.kafka.engagements_topic: len(BAD_ENGAGEMENTS),
+    }
 
 
 def test_hashtag_windows_match_counts_from_the_generated_data(stream_run):
@@ -206,10 +264,14 @@ def test_hashtag_windows_match_counts_from_the_generated_data(stream_run):
         assert isinstance(tweet, Tweet)
         start = int(tweet.created_at.timestamp()) // window * window
         for tag in tweet.hashtags:
-            expected[(datetime.fromtimestamp(start, timezone.utc), tag)] += 1
+            expected[(datetime.fromtimestamp(start, UTC), tag)] += 1
     frame = load_latest(settings, "hashtags")
-    got = Counter({(row.window_start.to_pydatetime(), row.hashtag): row["count"]
-                   for _, row in frame.iterrows()})
+    got = Counter(
+        {
+            (row.window_start.to_pydatetime(), row.hashtag): row["count"]
+            for _, row in frame.iterrows()
+        }
+    )
     assert expected and got == expected
 
 
@@ -220,7 +282,7 @@ def test_engagement_rates_match_counts_from_the_generated_data(stream_run):
         event = parse_event(line)
         assert isinstance(event, Engagement)
         if event.tweet_id and event.type in ("like", "retweet", "reply"):
-            second = datetime.fromtimestamp(int(event.created_at.timestamp()), timezone.utc)
+            second = datetime.fromtimestamp(int(event.created_at.timestamp()), UTC)
             for key in (event.tweet_id, "*"):
                 expected[(second, key, event.type)] += 1
     frame = load_latest(settings, "engagement")
@@ -259,14 +321,29 @@ def test_heartbeat_and_group_offsets_show_the_caught_up_job(stream_run):
     assert beat["status"] == "stopped" and beat["lag"] == 0
     assert beat["batch_id"] >= 2 and 0 < beat["input_rows"] <= stream_run.per_batch
     assert set(beat["stage_seconds"]) >= {"read", "parse", "clean", "encode", "upsert"}
-    highs = {p: high for p, (_, high) in topic_offsets(settings, settings.kafka.tweets_topic).items()}
-    assert committed_offsets(settings, settings.kafka.consumer_group, settings.kafka.tweets_topic) == highs
+    highs = {
+        p: high for p, (_, high) in topic_offsets(settings, settings.kafka.tweets_topic).items()
+    }
+    assert (
+        committed_offsets(settings, settings.kafka.consumer_group, settings.kafka.tweets_topic)
+        == highs
+    )
     # Every query published its end offsets to its own group: Kafka tooling sees lag 0 for each.
     tweets, engagements = settings.kafka.tweets_topic, settings.kafka.engagements_topic
-    reads = {"embed": [tweets], "hashtags": [tweets], "engagement": [engagements],
-             "users": [tweets, engagements], "dead_letters": [engagements]}
-    lags = {(name, topic): sum(p.lag for p in consumer_lag(settings, query_group(settings, name), topic))
-            for name, topics in reads.items() for topic in topics}
+    reads = {
+        "embed": [tweets],
+        "hashtags": [tweets],
+        "engagement": [engagements],
+        "users": [tweets, engagements],
+        "dead_letters": [engagements],
+    }
+    lags = {
+        (name, topic): sum(
+            p.lag for p in consumer_lag(settings, query_group(settings, name), topic)
+        )
+        for name, topics in reads.items()
+        for topic in topics
+    }
     assert set(lags.values()) == {0}, lags
 
 
@@ -282,17 +359,28 @@ def test_milvus_outage_is_retried_and_nothing_is_lost(platform, tmp_path):
     """A private Milvus server (the shared one must stay up) is down when the job starts."""
     port = free_port()
     settings = isolated(
-        platform, tmp_path, stream={"analytics": False, "restart_backoff_max_s": 2.0},
-        milvus={"uri": f"http://127.0.0.1:{port}", "port": port, "retry_timeout_s": 3.0,
-                "rpc_timeout_s": 5.0})
-    lines = generate_stream(GeneratorConfig(minutes=0.25, rate=2.0, users=30, trends=2, decoys=0)).tweets
+        platform,
+        tmp_path,
+        stream={"analytics": False, "restart_backoff_max_s": 2.0},
+        milvus={
+            "uri": f"http://127.0.0.1:{port}",
+            "port": port,
+            "retry_timeout_s": 3.0,
+            "rpc_timeout_s": 5.0,
+        },
+    )
+    lines = generate_stream(
+        GeneratorConfig(minutes=0.25, rate=2.0, users=30, trends=2, decoys=0)
+    ).tweets
     produce(settings, lines)
     spec = milvus_spec(settings)
     proc = run_job(settings, "--available-now", wait=False)
     try:
         deadline = time.monotonic() + JOB_TIMEOUT_S
         while proc.poll() is None and time.monotonic() < deadline:
-            beat = settings.heartbeat_file.is_file() and json.loads(settings.heartbeat_file.read_text())
+            beat = settings.heartbeat_file.is_file() and json.loads(
+                settings.heartbeat_file.read_text()
+            )
             if beat and beat.get("restarts", {}).get("embed", 0) >= 1:
                 break
             time.sleep(1)

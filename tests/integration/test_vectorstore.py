@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC
 
 import numpy as np
 import pytest
 
+from tests.support.sandbox import derive_settings, sandbox_settings
 from trendstream.core.settings import Settings
 from trendstream.platform import process
 from trendstream.platform.milvus import milvus_spec
-from trendstream.platform.sandbox import derive_settings, sandbox_settings
 from trendstream.vectorstore import maintenance
 from trendstream.vectorstore.milvus import (
     SCALAR_FIELDS,
@@ -73,10 +74,25 @@ def test_ensure_collection_is_idempotent_and_declares_the_schema(store) -> None:
     ensure_collection(client, cfg)  # second call: no error, nothing changes
     info = client.describe_collection(cfg.milvus.collection)
     fields = {f["name"]: f for f in info["fields"]}
-    assert set(fields) == {*SCALAR_FIELDS, "embedding"} == {
-        "id", "embedding", "created_at", "author_id", "lang", "hashtags", "like_count",
-        "retweet_count", "reply_count", "quote_count", "text", "clean_text", "ingested_at",
-    }
+    assert (
+        set(fields)
+        == {*SCALAR_FIELDS, "embedding"}
+        == {
+            "id",
+            "embedding",
+            "created_at",
+            "author_id",
+            "lang",
+            "hashtags",
+            "like_count",
+            "retweet_count",
+            "reply_count",
+            "quote_count",
+            "text",
+            "clean_text",
+            "ingested_at",
+        }
+    )
     assert fields["id"].get("is_primary") and not info.get("auto_id")
     assert int(fields["embedding"]["params"]["dim"]) == DIM
     stats = maintenance.collection_stats(client, cfg)
@@ -120,8 +136,12 @@ def test_query_time_range_pages_past_the_query_limit(settings: Settings) -> None
     rows = query_time_range(client, cfg, BASE_MS, BASE_MS + n * 1000, output_fields=["id"])
     assert len(rows) == n and len({r["id"] for r in rows}) == n
     window = query_time_range(
-        client, cfg, BASE_MS + 100_000, BASE_MS + 120_000,
-        output_fields=["id", "created_at"], include_vectors=True,
+        client,
+        cfg,
+        BASE_MS + 100_000,
+        BASE_MS + 120_000,
+        output_fields=["id", "created_at"],
+        include_vectors=True,
     )
     assert sorted(int(r["id"]) - 10_000 for r in window) == list(range(100, 120))
     for row in window:
@@ -192,7 +212,9 @@ def test_outage_raises_within_the_budget_and_recovers(tmp_path) -> None:
         patient = derive_settings(own, milvus={"retry_timeout_s": 60.0})
         restart = threading.Timer(1.5, process.start, args=(spec,))
         restart.start()
-        written = upsert_rows(client, patient, rows_from_tweets(tweets(50, start=50), unit_vectors(50)))
+        written = upsert_rows(
+            client, patient, rows_from_tweets(tweets(50, start=50), unit_vectors(50))
+        )
         restart.join()
         assert written == 50
         assert count(client, patient) == 100
@@ -201,7 +223,7 @@ def test_outage_raises_within_the_budget_and_recovers(tmp_path) -> None:
 
 
 def test_a_baseline_past_the_limit_is_a_uniform_weighted_sample(store) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from trendstream.trends.source import load_baseline
 
@@ -209,11 +231,13 @@ def test_a_baseline_past_the_limit_is_a_uniform_weighted_sample(store) -> None:
     n = 300
     vectors = unit_vectors(n, seed=5)
     upsert_rows(client, cfg, rows_from_tweets(tweets(n), vectors))
-    start = datetime.fromtimestamp(BASE_MS / 1000, timezone.utc)
-    end = datetime.fromtimestamp((BASE_MS + n * 1000) / 1000, timezone.utc)
+    start = datetime.fromtimestamp(BASE_MS / 1000, UTC)
+    end = datetime.fromtimestamp((BASE_MS + n * 1000) / 1000, UTC)
 
     def baseline(limit: int):
-        return load_baseline(derive_settings(cfg, trends={"baseline_max_posts": limit}), start, end, client)
+        return load_baseline(
+            derive_settings(cfg, trends={"baseline_max_posts": limit}), start, end, client
+        )
 
     for limit in (0, n):  # no limit, or not past it: every post, unweighted
         whole, weight = baseline(limit)
@@ -223,5 +247,7 @@ def test_a_baseline_past_the_limit_is_a_uniform_weighted_sample(store) -> None:
     assert set(sample.ids) <= set(whole.ids)
     for row, tweet_id in enumerate(sample.ids):
         np.testing.assert_allclose(sample.vectors[row], vectors[int(tweet_id) - 10_000], atol=1e-6)
-    assert sample.created_ms.min() < BASE_MS + 60_000 and sample.created_ms.max() > BASE_MS + 240_000
+    assert (
+        sample.created_ms.min() < BASE_MS + 60_000 and sample.created_ms.max() > BASE_MS + 240_000
+    )
     assert set(baseline(100)[0].ids) == set(sample.ids)  # a re-run snapshot sees the same sample

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import helm_python
 import pytest
-from chart_render import CHART_DIR, VALUE_SETS, Rendered, load_values, render
+
+from tests.k8s.chart_render import CHART_DIR, VALUE_SETS, Rendered, load_values, render
 
 
 @pytest.fixture(scope="session")

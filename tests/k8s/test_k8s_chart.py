@@ -16,7 +16,8 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from chart_render import (
+
+from tests.k8s.chart_render import (
     CHART_DIR,
     KUBE_VERSION,
     NAMESPACE,
@@ -27,8 +28,7 @@ from chart_render import (
     render,
     settings_from_env,
 )
-from crd_schema import crd_validators, find_schemas_dir
-
+from tests.k8s.crd_schema import crd_validators, find_schemas_dir
 from trendstream.core.settings import Settings
 from trendstream.kafka.admin import topic_specs
 from trendstream.stream.job import spark_jars
@@ -68,8 +68,15 @@ def test_chart_lints_clean(value_set: str) -> None:
 def test_renders_every_component(rendered: Rendered) -> None:
     kinds = {doc["kind"] for doc in rendered.docs}
     expected = {
-        "ConfigMap", "PersistentVolumeClaim", "SparkApplication", "KafkaTopic", "ServiceAccount",
-        "Role", "RoleBinding", "NetworkPolicy", "Service",
+        "ConfigMap",
+        "PersistentVolumeClaim",
+        "SparkApplication",
+        "KafkaTopic",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "NetworkPolicy",
+        "Service",
     }
     assert expected <= kinds, expected - kinds
     assert len(rendered.of_kind("KafkaTopic")) == 7

@@ -14,10 +14,14 @@ from pathlib import Path
 
 import pyspark
 import yaml
-from chart_render import CHART_DIR, REPO
 
-from trendstream.k8s.spark_application import (APP_HOME, IMAGE_JVM_LIB, IMAGE_UID,
-                                                MAIN_APPLICATION_FILE)
+from tests.k8s.chart_render import CHART_DIR, REPO
+from trendstream.orchestration.spark_application import (
+    APP_HOME,
+    IMAGE_JVM_LIB,
+    IMAGE_UID,
+    MAIN_APPLICATION_FILE,
+)
 
 DOCKERFILE = REPO / "Dockerfile"
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
@@ -169,10 +173,16 @@ def test_entrypoint_turns_spark_pod_arguments_into_commands(tmp_path: Path) -> N
     assert driver[-4:] == ["client", "--properties-file", "/p", "local:///app.py"]
     executor = run(
         "executor",
-        SPARK_JAVA_OPT_1="-Db=2", SPARK_JAVA_OPT_0="-Da=1", SPARK_EXECUTOR_MEMORY="2g",
-        SPARK_DRIVER_URL="spark://d:7078", SPARK_EXECUTOR_ID="3", SPARK_EXECUTOR_CORES="2",
-        SPARK_APPLICATION_ID="app", SPARK_EXECUTOR_POD_IP="10.0.0.8",
-        SPARK_RESOURCE_PROFILE_ID="0", SPARK_EXECUTOR_POD_NAME="pod",
+        SPARK_JAVA_OPT_1="-Db=2",
+        SPARK_JAVA_OPT_0="-Da=1",
+        SPARK_EXECUTOR_MEMORY="2g",
+        SPARK_DRIVER_URL="spark://d:7078",
+        SPARK_EXECUTOR_ID="3",
+        SPARK_EXECUTOR_CORES="2",
+        SPARK_APPLICATION_ID="app",
+        SPARK_EXECUTOR_POD_IP="10.0.0.8",
+        SPARK_RESOURCE_PROFILE_ID="0",
+        SPARK_EXECUTOR_POD_NAME="pod",
     )
     assert executor[:5] == ["/opt/java/bin/java", "-Da=1", "-Db=2", "-Xms2g", "-Xmx2g"]
     backend = "org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend"

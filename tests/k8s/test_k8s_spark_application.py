@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import yaml
-from chart_render import Rendered, settings_from_env
 
+from tests.k8s.chart_render import Rendered, settings_from_env
 from trendstream.core.settings import Settings
-from trendstream.k8s.spark_application import (
+from trendstream.orchestration.spark_application import (
     MAIN_APPLICATION_FILE,
     build_spark_application,
     spark_version,

@@ -25,9 +25,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from reliability_harness import (
+from tests.support.reliability_harness import (
     dead_letters,
     heartbeat,
     input_caused_failures,
@@ -36,9 +38,9 @@ from reliability_harness import (
     produce,
     run_job_to_completion,
 )
+from tests.support.sandbox import derive_settings
 from trendstream.core.schema import DeadLetterReason, Tweet, parse_event
 from trendstream.kafka.dead_letter import MAX_RAW_BYTES, dead_letter_record, parse_dead_letter
-from trendstream.platform.sandbox import derive_settings
 from trendstream.sources.generator import GeneratorConfig, generate_stream
 from trendstream.stream.transforms import Position, parse_tweets
 
@@ -70,22 +72,40 @@ def stream_expectation(kind: str, raw: bytes, ingest_outcome: str) -> str:
 
 def raw_kinds() -> list[tuple[str, bytes | None, str]]:
     """Records no archive reader would hand over: only a direct producer writes these."""
-    big = orjson.dumps({"id": "1900000000000000001", "author_id": "42", "text": "m" * (1 << 20),
-                        "created_at": "2025-06-01T12:00:00Z"})
+    big = orjson.dumps(
+        {
+            "id": "1900000000000000001",
+            "author_id": "42",
+            "text": "m" * (1 << 20),
+            "created_at": "2025-06-01T12:00:00Z",
+        }
+    )
     return [
         ("raw invalid UTF-8", b"\xff\xfe\xfa\x80", "invalid_utf8"),
-        ("raw latin-1 text", '{"id": "1900000000000000002", "text": "caf\xe9"}'.encode("latin-1"), "invalid_utf8"),
+        (
+            "raw latin-1 text",
+            '{"id": "1900000000000000002", "text": "caf\xe9"}'.encode("latin-1"),
+            "invalid_utf8",
+        ),
         ("raw NUL bytes", b"\x00\x00\x00\x00", "invalid_json"),
         ("NUL inside JSON", b'{"id": "1900000000000000003",\x00 "text": "x"}', "invalid_json"),
         ("1 MB post", big, "oversized_record"),
         ("truncated JSON", b'{"data": {"id": "19000000000', "invalid_json"),
         ("empty value", b"", "invalid_json"),
         ("tombstone (no value)", None, "missing_field"),
-        ("UTF-8 BOM prefix", b"\xef\xbb\xbf" + orjson.dumps({"id": "1900000000000000004"}), "invalid_json"),
+        (
+            "UTF-8 BOM prefix",
+            b"\xef\xbb\xbf" + orjson.dumps({"id": "1900000000000000004"}),
+            "invalid_json",
+        ),
         ("JSON null", b"null", "not_an_object"),
         ("whitespace only", b" \t\r\n ", "invalid_json"),
-        ("400-digit id", b'{"id": 1' + b"0" * 400 + b', "text": "x", "author_id": "1", '
-         b'"created_at": "2025-06-01T12:00:00Z"}', "bad_id"),
+        (
+            "400-digit id",
+            b'{"id": 1' + b"0" * 400 + b', "text": "x", "author_id": "1", '
+            b'"created_at": "2025-06-01T12:00:00Z"}',
+            "bad_id",
+        ),
     ]
 
 
@@ -96,22 +116,37 @@ def garbage_run(platform, tmp_path_factory, monkeypatch_module):
     for name, value in SENTINELS.items():
         monkeypatch_module.setenv(name, value)
     settings = derive_settings(
-        platform, state_dir=tmp_path_factory.mktemp("garbage-state"),
-        kafka={name: f"{getattr(k, name)}-{uid}" for name in (
-            "tweets_topic", "engagements_topic", "dead_letter_topic", "hashtag_counts_topic",
-            "engagement_rates_topic", "user_scores_topic", "consumer_group")},
+        platform,
+        state_dir=tmp_path_factory.mktemp("garbage-state"),
+        kafka={
+            name: f"{getattr(k, name)}-{uid}"
+            for name in (
+                "tweets_topic",
+                "engagements_topic",
+                "dead_letter_topic",
+                "hashtag_counts_topic",
+                "engagement_rates_topic",
+                "user_scores_topic",
+                "consumer_group",
+            )
+        },
         milvus={"collection": f"garbage_{uid}", "token": SENTINELS["TRENDSTREAM_MILVUS__TOKEN"]},
         stream={"max_offsets_per_trigger": 40},
     )
-    good = generate_stream(GeneratorConfig(seed=4, minutes=0.5, rate=2.0, users=40, trends=2, decoys=0)).tweets
-    bad = [(kind, raw, stream_expectation(kind, raw, outcome)) for kind, raw, outcome in _corpus_cases()]
+    good = generate_stream(
+        GeneratorConfig(seed=4, minutes=0.5, rate=2.0, users=40, trends=2, decoys=0)
+    ).tweets
+    bad = [
+        (kind, raw, stream_expectation(kind, raw, outcome))
+        for kind, raw, outcome in _corpus_cases()
+    ]
     bad += raw_kinds()
     records: list[tuple[bytes | None, str | None]] = []
     for i, line in enumerate(good):  # a bad record between every two good ones, then the rest
         records.append((line, json.loads(line)["data"]["id"]))
         if i < len(bad):
             records.append((bad[i][1], None))
-    records += [(raw, None) for _, raw, _ in bad[len(good):]]
+    records += [(raw, None) for _, raw, _ in bad[len(good) :]]
     produce(settings, records, **{"message.max.bytes": 8 << 20})
     rc = run_job_to_completion(settings)
     return {"settings": settings, "good": good, "bad": bad, "rc": rc}
@@ -139,14 +174,25 @@ def test_garbage_on_the_topic_is_dead_lettered_and_the_job_never_crashes(garbage
     want = Counter(((raw or b"")[:MAX_RAW_BYTES], reason, "stream") for _, raw, reason in want_dead)
     got = Counter((e["raw_bytes"], e["reason"], e["stage"]) for e in dead)
     kinds = {((raw or b"")[:MAX_RAW_BYTES], reason): kind for kind, raw, reason in want_dead}
-    wrong = [(kinds.get(key[:2], "unexpected"), key[1], key[2], n) for key, n in (want - got).items()]
+    wrong = [
+        (kinds.get(key[:2], "unexpected"), key[1], key[2], n) for key, n in (want - got).items()
+    ]
     wrong += [("unexpected dead letter", key[1], key[2], n) for key, n in (got - want).items()]
     accepted_ids = {parse_event(raw).id for _, raw, reason in bad if reason == "accepted"}
     good_ids = {json.loads(line)["data"]["id"] for line in good} | accepted_ids
     lost = good_ids - set(ids)
-    counts(produced=len(good) + len(bad), good=len(good_ids), bad_kinds=len(want_dead),
-           in_milvus=total, in_dlq=len(dead), lost=len(lost), duplicated=total - len(set(ids)),
-           misrouted=len(wrong), query_restarts=beat["restarts"], input_caused_failures=caused)
+    counts(
+        produced=len(good) + len(bad),
+        good=len(good_ids),
+        bad_kinds=len(want_dead),
+        in_milvus=total,
+        in_dlq=len(dead),
+        lost=len(lost),
+        duplicated=total - len(set(ids)),
+        misrouted=len(wrong),
+        query_restarts=beat["restarts"],
+        input_caused_failures=caused,
+    )
     assert len(want_dead) >= 20
     assert not wrong, wrong
     assert len(dead) == len(want_dead)
@@ -159,8 +205,12 @@ def test_secrets_never_reach_logs_heartbeat_or_reports(garbage_run, counts):
     """Scenario 6 (secrets): the sentinel tokens were in the job's environment for the whole run."""
     state = garbage_run["settings"].state_dir
     files = [p for p in state.rglob("*") if p.is_file()]
-    leaks = [(str(p.relative_to(state)), name) for p in files for name, secret in SENTINELS.items()
-             if secret.encode() in p.read_bytes()]
+    leaks = [
+        (str(p.relative_to(state)), name)
+        for p in files
+        for name, secret in SENTINELS.items()
+        if secret.encode() in p.read_bytes()
+    ]
     counts(files_scanned=len(files), leaks=leaks)
     assert heartbeat(garbage_run["settings"]) and any(p.name.endswith(".log") for p in files)
     assert not leaks, leaks
@@ -169,13 +219,20 @@ def test_secrets_never_reach_logs_heartbeat_or_reports(garbage_run, counts):
 # --- the stream-side transform, property-based -----------------------------------------------
 
 _text = st.text(st.characters(codec="utf-8"), max_size=300)
-_clean_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), min_size=1,
-                      max_size=300).filter(str.strip)
+_clean_text = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), min_size=1, max_size=300
+).filter(str.strip)
 _valid_tweet = st.builds(
-    lambda n, text, tags, author: orjson.dumps({
-        "id": str(1_800_000_000_000_000_000 + n), "text": text + "".join(f" #{t}" for t in tags),
-        "author_id": str(author), "created_at": "2025-06-01T12:00:00.000Z"}),
-    st.integers(0, 10**9), _clean_text,
+    lambda n, text, tags, author: orjson.dumps(
+        {
+            "id": str(1_800_000_000_000_000_000 + n),
+            "text": text + "".join(f" #{t}" for t in tags),
+            "author_id": str(author),
+            "created_at": "2025-06-01T12:00:00.000Z",
+        }
+    ),
+    st.integers(0, 10**9),
+    _clean_text,
     st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True), max_size=3),
     st.integers(1, 10**6),
 )
@@ -183,9 +240,11 @@ _garbage = st.one_of(
     st.none(),
     st.binary(max_size=400),
     _text.map(lambda t: t.encode("utf-8")),
-    st.recursive(st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | st.floats() | _text,
-                 lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
-                 max_leaves=12).map(lambda v: orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS)),
+    st.recursive(
+        st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats() | _text,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
+        max_leaves=12,
+    ).map(lambda v: orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS)),
 )
 
 
@@ -207,6 +266,12 @@ def test_batch_transform_accounts_for_every_record(rows):
             assert tweets[i].id == orjson.loads(tweet)["id"]
     for row in parsed.dead:
         assert isinstance(row.reason, DeadLetterReason) and row.detail
-        _, value, _ = dead_letter_record(row.raw, reason=row.reason, detail=row.detail,
-                                         source="t", position=str(row.position), stage="stream")
+        _, value, _ = dead_letter_record(
+            row.raw,
+            reason=row.reason,
+            detail=row.detail,
+            source="t",
+            position=str(row.position),
+            stage="stream",
+        )
         assert parse_dead_letter(value)["raw_bytes"] == row.raw[:MAX_RAW_BYTES]

@@ -18,22 +18,39 @@ from collections import Counter
 import pytest
 from confluent_kafka import KafkaError, Message, Producer
 
-from reliability_harness import committed_total, job_log, milvus_rows, produce_tweets, wait_for
+from tests.support.reliability_harness import (
+    committed_total,
+    job_log,
+    milvus_rows,
+    produce_tweets,
+    wait_for,
+)
+from tests.support.sandbox import derive_settings
 from trendstream.core.settings import Settings
-from trendstream.kafka.admin import (client_config, commit_group_offsets, committed_offsets,
-                                     ensure_topics, list_topics, topic_offsets, topic_specs)
+from trendstream.kafka.admin import (
+    client_config,
+    commit_group_offsets,
+    committed_offsets,
+    ensure_topics,
+    list_topics,
+    topic_offsets,
+    topic_specs,
+)
 from trendstream.kafka.producer import PRODUCER_DEFAULTS
 from trendstream.kafka.reader import read_all
 from trendstream.orchestration import local_job
 from trendstream.platform import services
 from trendstream.platform.process import port_in_use
-from trendstream.platform.sandbox import derive_settings
 from trendstream.sources.generator import GeneratorConfig, generate_stream
 
 pytestmark = pytest.mark.integration
 
-STREAM = {"analytics": False, "trigger_seconds": 1.0, "max_offsets_per_trigger": 25,
-          "restart_backoff_max_s": 4.0}
+STREAM = {
+    "analytics": False,
+    "trigger_seconds": 1.0,
+    "max_offsets_per_trigger": 25,
+    "restart_backoff_max_s": 4.0,
+}
 
 
 def _kill_broker(settings: Settings) -> float:
@@ -41,8 +58,9 @@ def _kill_broker(settings: Settings) -> float:
     (broker,) = services.status(settings, ["broker"])
     down_at = time.monotonic()
     os.kill(broker.pid, signal.SIGKILL)
-    wait_for("the killed broker's port to close", lambda: not port_in_use(settings.broker.port),
-             30, 0.05)
+    wait_for(
+        "the killed broker's port to close", lambda: not port_in_use(settings.broker.port), 30, 0.05
+    )
     services.up(settings, ["broker"])
     return time.monotonic() - down_at
 
@@ -80,8 +98,11 @@ def test_broker_kill9_loses_no_acknowledged_record(private_platform, counts) -> 
     def delivered(err: KafkaError | None, msg: Message) -> None:
         (failed if err else acked).append(msg.key().decode())
 
-    producer = Producer(client_config(own, **{**PRODUCER_DEFAULTS, "on_delivery": delivered,
-                                              "message.timeout.ms": 120_000}))
+    producer = Producer(
+        client_config(
+            own, **{**PRODUCER_DEFAULTS, "on_delivery": delivered, "message.timeout.ms": 120_000}
+        )
+    )
 
     def send() -> None:
         """~3000 records/s for ~10 s, so the kill lands while records are in flight."""
@@ -101,9 +122,16 @@ def test_broker_kill9_loses_no_acknowledged_record(private_platform, counts) -> 
 
     keys = Counter(m.key().decode() for m in read_all(own, topic))
     lost = set(acked) - set(keys)
-    counts(produced=total, acknowledged=len(acked), failed=len(failed), in_topic=sum(keys.values()),
-           lost=len(lost), duplicated=sum(n - 1 for n in keys.values()),
-           acked_before_kill=acked_before_kill, broker_down_s=round(down_s, 1))
+    counts(
+        produced=total,
+        acknowledged=len(acked),
+        failed=len(failed),
+        in_topic=sum(keys.values()),
+        lost=len(lost),
+        duplicated=sum(n - 1 for n in keys.values()),
+        acked_before_kill=acked_before_kill,
+        broker_down_s=round(down_s, 1),
+    )
     assert acked_before_kill < total, "every record was acknowledged before the kill"
     assert not lost, f"{len(lost)} acknowledged records lost, e.g. {sorted(lost)[:5]}"
     assert max(keys.values()) == 1, "a retried send was written twice"
@@ -114,32 +142,54 @@ def test_stream_job_survives_broker_kill9(private_platform, counts) -> None:
     own = private_platform()
     services.up(own, ["broker", "milvus"])
     job = derive_settings(own, stream=STREAM)
-    lines = generate_stream(GeneratorConfig(seed=31, minutes=1.0, rate=1.5, users=50, trends=2,
-                                            decoys=0)).tweets
-    first, second = lines[: len(lines) // 2], lines[len(lines) // 2:]
+    lines = generate_stream(
+        GeneratorConfig(seed=31, minutes=1.0, rate=1.5, users=50, trends=2, decoys=0)
+    ).tweets
+    first, second = lines[: len(lines) // 2], lines[len(lines) // 2 :]
     try:
         pid = local_job.launch_local_job(job)
         produced = produce_tweets(job, first)
-        wait_for("the first half in Milvus",
-                 lambda: len(set(milvus_rows(job)[1])) >= len(first), 300, 2)
+        wait_for(
+            "the first half in Milvus", lambda: len(set(milvus_rows(job)[1])) >= len(first), 300, 2
+        )
         offsets_before = topic_offsets(job, job.kafka.tweets_topic)
         committed_before = committed_total(job)
         down_s = _kill_broker(job)
         offsets_after = topic_offsets(job, job.kafka.tweets_topic)
         committed_after_restart = committed_total(job)
         produced |= produce_tweets(job, second)
-        wait_for("the second half in Milvus",
-                 lambda: len(set(milvus_rows(job)[1])) >= len(produced), 300, 2)
-        wait_for("the job's group to catch up", lambda: committed_total(job) == sum(
-            high for _, high in topic_offsets(job, job.kafka.tweets_topic).values()), 120, 2)
+        wait_for(
+            "the second half in Milvus",
+            lambda: len(set(milvus_rows(job)[1])) >= len(produced),
+            300,
+            2,
+        )
+        wait_for(
+            "the job's group to catch up",
+            lambda: (
+                committed_total(job)
+                == sum(high for _, high in topic_offsets(job, job.kafka.tweets_topic).values())
+            ),
+            120,
+            2,
+        )
         total, ids = milvus_rows(job)
-        assert local_job.running_job(job)[0] == pid, "the job died with the broker:\n" + job_log(job)
+        assert local_job.running_job(job)[0] == pid, "the job died with the broker:\n" + job_log(
+            job
+        )
     finally:
         local_job.stop_local_job(job)
     lost = produced - set(ids)
-    counts(produced=len(produced), in_milvus=total, in_dlq=0, lost=len(lost),
-           duplicated=total - len(set(ids)), broker_down_s=round(down_s, 1),
-           committed_before=committed_before, committed_after_restart=committed_after_restart)
+    counts(
+        produced=len(produced),
+        in_milvus=total,
+        in_dlq=0,
+        lost=len(lost),
+        duplicated=total - len(set(ids)),
+        broker_down_s=round(down_s, 1),
+        committed_before=committed_before,
+        committed_after_restart=committed_after_restart,
+    )
     assert offsets_after == offsets_before, "acknowledged records went missing in the kill"
     assert committed_after_restart >= committed_before
     assert not lost and total == len(set(ids)) == len(produced)

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from reliability_harness import (
+from tests.support.reliability_harness import (
     expected_hashtag_windows,
     heartbeat,
     job_log,
@@ -27,6 +27,7 @@ from reliability_harness import (
     streamed_hashtag_windows,
     wait_for,
 )
+from tests.support.sandbox import derive_settings
 from trendstream.orchestration import local_job
 from trendstream.orchestration.supervisor import (
     Action,
@@ -34,7 +35,6 @@ from trendstream.orchestration.supervisor import (
     stop_supervised_job,
     supervise_once,
 )
-from trendstream.platform.sandbox import derive_settings
 from trendstream.sources.generator import GeneratorConfig, generate_stream
 
 pytestmark = pytest.mark.integration
@@ -46,13 +46,17 @@ CATCH_UP_TIMEOUT_S = 300
 @pytest.mark.timeout(soak_scale(3600, 6 * 3600))  # a restart is minutes on a loaded 2-core box
 def test_kill_9_of_the_driver_mid_batch_loses_and_duplicates_nothing(settings, counts):
     trials = soak_scale(5, 25)
-    job = derive_settings(settings, stream={"max_offsets_per_trigger": 12, "trigger_seconds": 1.0,
-                                            "analytics": True})
+    job = derive_settings(
+        settings, stream={"max_offsets_per_trigger": 12, "trigger_seconds": 1.0, "analytics": True}
+    )
     # ~40 tweets per trial, two planted hashtag trends
-    generated = generate_stream(GeneratorConfig(seed=11, minutes=trials * 0.4, rate=1.5, users=60,
-                                                trends=2, decoys=0))
+    generated = generate_stream(
+        GeneratorConfig(seed=11, minutes=trials * 0.4, rate=1.5, users=60, trends=2, decoys=0)
+    )
     lines = generated.tweets
-    chunks = [lines[i * len(lines) // trials:(i + 1) * len(lines) // trials] for i in range(trials)]
+    chunks = [
+        lines[i * len(lines) // trials : (i + 1) * len(lines) // trials] for i in range(trials)
+    ]
     policy = RestartPolicy(max_restarts=trials + 2, window_s=3600, backoff_base_s=0.0)
     rng = random.Random(int(os.environ.get("TRENDSTREAM_RELIABILITY_SEED", "0")) or None)
     produced: set[str] = set()
@@ -76,7 +80,9 @@ def test_kill_9_of_the_driver_mid_batch_loses_and_duplicates_nothing(settings, c
             time.sleep(delay)
             beat = heartbeat(job)
             os.kill(pid, signal.SIGKILL)
-            kills.append({"trial": trial, "delay_s": round(delay, 2), "after_batch": beat.get("batch_id")})
+            kills.append(
+                {"trial": trial, "delay_s": round(delay, 2), "after_batch": beat.get("batch_id")}
+            )
 
             def restarted():
                 report = supervise_once(job, policy=policy)
@@ -99,12 +105,23 @@ def test_kill_9_of_the_driver_mid_batch_loses_and_duplicates_nothing(settings, c
     finally:
         stop_supervised_job(job)
     lost = produced - set(ids)
-    counted_twice = {key: (n, expected.get(key, 0)) for key, n in windows.items() if n > expected.get(key, 0)}
+    counted_twice = {
+        key: (n, expected.get(key, 0)) for key, n in windows.items() if n > expected.get(key, 0)
+    }
     missing_windows = {key: n for key, n in expected.items() if windows.get(key, 0) < n}
-    counts(trials=trials, kills=kills, produced=len(produced), in_milvus=total,
-           distinct_ids=len(set(ids)), in_dlq=0, lost=len(lost), duplicated=total - len(set(ids)),
-           hashtag_windows=len(expected), windows_double_counted=len(counted_twice),
-           windows_short=len(missing_windows))
+    counts(
+        trials=trials,
+        kills=kills,
+        produced=len(produced),
+        in_milvus=total,
+        distinct_ids=len(set(ids)),
+        in_dlq=0,
+        lost=len(lost),
+        duplicated=total - len(set(ids)),
+        hashtag_windows=len(expected),
+        windows_double_counted=len(counted_twice),
+        windows_short=len(missing_windows),
+    )
     assert not lost, (sorted(lost)[:10], job_log(job))
     assert total == len(set(ids)) == len(produced) and set(ids) == produced
     assert not counted_twice, counted_twice

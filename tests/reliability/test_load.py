@@ -27,7 +27,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from reliability_harness import (
+from tests.support.reliability_harness import (
     MemorySampler,
     heartbeat,
     input_caused_failures,
@@ -40,12 +40,12 @@ from reliability_harness import (
     soaking,
     wait_for,
 )
+from tests.support.sandbox import derive_settings
 from trendstream.kafka.reader import read_all
 from trendstream.orchestration import local_job
 from trendstream.platform import process
 from trendstream.platform.broker import broker_spec
 from trendstream.platform.milvus import milvus_spec
-from trendstream.platform.sandbox import derive_settings
 from trendstream.sources.generator import GeneratorConfig, write_stream
 
 pytestmark = pytest.mark.integration
@@ -62,6 +62,7 @@ def _job_role(role: str, settings):
             return procs[:1]
         drivers = [p for p in procs[1:] if local_job.JOB_SCRIPT.name in _cmd(p)]
         return drivers if role == "job-driver" else [p for p in procs[1:] if p not in drivers]
+
     return find
 
 
@@ -77,19 +78,21 @@ def _growth(points: list[tuple[float, float]]) -> float:
     above the first half's peak: a leak keeps raising that level, while one large batch late
     in the run (a model encode, an Arrow table in the driver) is only a spike. The first
     quarter (JVM start, model load, first batch) is warm-up, not growth."""
-    points = points[len(points) // 4:]
+    points = points[len(points) // 4 :]
     half = len(points) // 2
     if half < 2:
         return 0.0
-    tail = sorted(mb for _, mb in points[-max(2, len(points) // 4):])
+    tail = sorted(mb for _, mb in points[-max(2, len(points) // 4) :])
     return max(0.0, tail[len(tail) // 2] - max(mb for _, mb in points[:half]))
 
 
 @pytest.mark.timeout(soak_scale(2400, 12 * 3600))
 def test_ingest_and_stream_with_flat_memory(platform, settings, tmp_path, counts):
-    config = (GeneratorConfig(seed=41, minutes=35, rate=8, users=20000, engagements_per_post=38)
-              if soaking() else
-              GeneratorConfig(seed=41, minutes=4, rate=10, users=2000, engagements_per_post=11))
+    config = (
+        GeneratorConfig(seed=41, minutes=35, rate=8, users=20000, engagements_per_post=38)
+        if soaking()
+        else GeneratorConfig(seed=41, minutes=4, rate=10, users=2000, engagements_per_post=11)
+    )
     paths = write_stream(tmp_path / "stream", config)
     events = sum(1 for _ in paths.tweets.open("rb")) + sum(1 for _ in paths.engagements.open("rb"))
     tweets = sum(1 for _ in paths.tweets.open("rb"))
@@ -99,9 +102,21 @@ def test_ingest_and_stream_with_flat_memory(platform, settings, tmp_path, counts
     broker_before = psutil.Process(broker_pid).memory_info().rss / 2**20
 
     ingest = subprocess.Popen(
-        [str(Path(sys.executable).parent / "trendstream"), "ingest", "--file", str(paths.tweets),
-         "--file", str(paths.engagements), "--source", "generated", "--json"],
-        env={**os.environ, **job.env()}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        [
+            str(Path(sys.executable).parent / "trendstream"),
+            "ingest",
+            "--file",
+            str(paths.tweets),
+            "--file",
+            str(paths.engagements),
+            "--source",
+            "generated",
+            "--json",
+        ],
+        env={**os.environ, **job.env()},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
     def ingest_tree() -> list[psutil.Process]:
         try:
@@ -111,7 +126,9 @@ def test_ingest_and_stream_with_flat_memory(platform, settings, tmp_path, counts
             return []
 
     started = time.monotonic()
-    with MemorySampler({"ingest": ingest_tree, "broker": pid_of(broker_pid)}, interval_s=0.1) as ing:
+    with MemorySampler(
+        {"ingest": ingest_tree, "broker": pid_of(broker_pid)}, interval_s=0.1
+    ) as ing:
         output, _ = ingest.communicate(timeout=soak_scale(600, 7200))
     ingest_s = time.monotonic() - started
     assert ingest.returncode == 0, output.decode(errors="replace")[-3000:]
@@ -121,24 +138,44 @@ def test_ingest_and_stream_with_flat_memory(platform, settings, tmp_path, counts
     started = time.monotonic()
     try:
         local_job.launch_local_job(job, ["--available-now"])
-        with MemorySampler({**roles, "broker": pid_of(broker_pid), "milvus": pid_of(milvus_pid)},
-                           interval_s=1.0) as run:
-            wait_for("the available-now run to finish", lambda: local_job.running_job(job) == (None, None),
-                     soak_scale(900, 6 * 3600), 2)
+        with MemorySampler(
+            {**roles, "broker": pid_of(broker_pid), "milvus": pid_of(milvus_pid)}, interval_s=1.0
+        ) as run:
+            wait_for(
+                "the available-now run to finish",
+                lambda: local_job.running_job(job) == (None, None),
+                soak_scale(900, 6 * 3600),
+                2,
+            )
     finally:
         local_job.stop_local_job(job)
     stream_s = time.monotonic() - started
     beat = heartbeat(job)
     total, ids = milvus_rows(job)
     produced = len(read_all(job, job.kafka.tweets_topic))  # ingest's commit markers take offsets
-    memory = {**ing.summary(), **{f"{k} (stream)" if k == "broker" else k: v
-                                  for k, v in run.summary().items()}}
-    growth = {role: round(_growth(samples), 1) for role, samples in {**ing.samples, **run.samples}.items()
-              if role in OURS}
-    counts(events=events, produced=produced, tweets_generated=tweets, in_milvus=total, in_dlq=0,
-           lost=tweets - len(set(ids)), duplicated=total - len(set(ids)), ingest_s=round(ingest_s, 1),
-           stream_s=round(stream_s, 1), memory=memory, late_growth_mb=growth,
-           broker_mb_per_10k_events=round((broker_after_ingest - broker_before) / events * 1e4, 1))
+    memory = {
+        **ing.summary(),
+        **{f"{k} (stream)" if k == "broker" else k: v for k, v in run.summary().items()},
+    }
+    growth = {
+        role: round(_growth(samples), 1)
+        for role, samples in {**ing.samples, **run.samples}.items()
+        if role in OURS
+    }
+    counts(
+        events=events,
+        produced=produced,
+        tweets_generated=tweets,
+        in_milvus=total,
+        in_dlq=0,
+        lost=tweets - len(set(ids)),
+        duplicated=total - len(set(ids)),
+        ingest_s=round(ingest_s, 1),
+        stream_s=round(stream_s, 1),
+        memory=memory,
+        late_growth_mb=growth,
+        broker_mb_per_10k_events=round((broker_after_ingest - broker_before) / events * 1e4, 1),
+    )
     assert beat.get("status") == "stopped", job_log(job)
     assert not input_caused_failures(job), query_failures(job)
     assert produced == tweets and total == len(set(ids)) == tweets

@@ -77,7 +77,7 @@ The settings every pod sees: .Values.settings plus the names this release decide
 {{- end }}
 {{- end -}}
 
-{{/* Labels of the stream's pods (must match trendstream.k8s.spark_application.component_labels). */}}
+{{/* Labels of the stream's pods (must match trendstream.orchestration.spark_application.component_labels). */}}
 {{- define "trendstream.streamPodLabels" -}}
 app.kubernetes.io/name: trendstream
 app.kubernetes.io/instance: {{ .appName }}

@@ -62,8 +62,12 @@ def pause(dag_ids: tuple[str, ...]) -> None:
 
 @dags.command("trigger")
 @click.argument("dag_id")
-@click.option("--conf", default="{}", help='Run conf as JSON, e.g. \'{"from_time": "2026-11-21T10:00:00Z"}\'.')
-@click.option("--wait/--no-wait", default=False, help="Wait until the run finishes; fail if it fails.")
+@click.option(
+    "--conf", default="{}", help='Run conf as JSON, e.g. \'{"from_time": "2026-11-21T10:00:00Z"}\'.'
+)
+@click.option(
+    "--wait/--no-wait", default=False, help="Wait until the run finishes; fail if it fails."
+)
 @click.option("--timeout", default=600.0, show_default=True, help="Seconds to wait with --wait.")
 def trigger(dag_id: str, conf: str, wait: bool, timeout: float) -> None:
     """Start a run of DAG_ID now (a paused DAG's run waits until it is unpaused)."""
@@ -78,4 +82,6 @@ def trigger(dag_id: str, conf: str, wait: bool, timeout: float) -> None:
             state = client.wait(dag_id, run_id, timeout_s=timeout)
             click.echo(f"{dag_id}: run {run_id} {state}")
             if state != "success":
-                raise click.ClickException(f"{dag_id} run {run_id} {state}; see its logs in the Airflow UI")
+                raise click.ClickException(
+                    f"{dag_id} run {run_id} {state}; see its logs in the Airflow UI"
+                )

@@ -8,10 +8,20 @@ import click
 
 
 @click.command("demo")
-@click.option("--minutes", type=click.FloatRange(min=1), default=30.0, show_default=True,
-              help="Length of the generated sample stream (it ends now).")
-@click.option("--rate", type=click.FloatRange(min=0.1), default=3.0, show_default=True,
-              help="Background posts per second; planted trends and decoys come on top.")
+@click.option(
+    "--minutes",
+    type=click.FloatRange(min=1),
+    default=30.0,
+    show_default=True,
+    help="Length of the generated sample stream (it ends now).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1),
+    default=3.0,
+    show_default=True,
+    help="Background posts per second; planted trends and decoys come on top.",
+)
 @click.option("--seed", type=int, default=7, show_default=True, help="Generator seed.")
 @click.option("--no-airflow", is_flag=True, help="Skip Airflow (broker, Milvus, Spark only).")
 def demo(minutes: float, rate: float, seed: int, no_airflow: bool) -> None:
@@ -22,7 +32,7 @@ def demo(minutes: float, rate: float, seed: int, no_airflow: bool) -> None:
     from rich.table import Table
 
     from trendstream.core.settings import get_settings
-    from trendstream.demo import run_demo
+    from trendstream.orchestration.demo import run_demo
 
     console = Console()
     settings = get_settings()
@@ -32,34 +42,51 @@ def demo(minutes: float, rate: float, seed: int, no_airflow: bool) -> None:
         console.log(message)
 
     try:
-        result = run_demo(settings, minutes=minutes, rate=rate, seed=seed,
-                          with_airflow=not no_airflow, note=note)
+        result = run_demo(
+            settings, minutes=minutes, rate=rate, seed=seed, with_airflow=not no_airflow, note=note
+        )
     except (RuntimeError, OSError, ValueError) as exc:
         raise click.ClickException(f"demo failed: {exc}") from exc
 
     ingest = result.ingest
     console.rule("sample stream")
     console.print(f"generated into {result.sample_dir}")
-    console.print(f"ingested {ingest.get('accepted', 0)} records, "
-                  f"{ingest.get('rejected_total', 0)} to the dead-letter topic, "
-                  f"{ingest.get('msgs_per_s', 0):.0f} msgs/s")
-    console.print(f"Milvus now holds [bold]{result.milvus_rows}[/] posts "
-                  f"(collection {settings.milvus.collection!r} at {settings.milvus.uri})")
+    console.print(
+        f"ingested {ingest.get('accepted', 0)} records, "
+        f"{ingest.get('rejected_total', 0)} to the dead-letter topic, "
+        f"{ingest.get('msgs_per_s', 0):.0f} msgs/s"
+    )
+    console.print(
+        f"Milvus now holds [bold]{result.milvus_rows}[/] posts "
+        f"(collection {settings.milvus.collection!r} at {settings.milvus.uri})"
+    )
     if result.top_hashtags:
         table = Table("hashtag", "count (5-s windows summed)", title="top hashtags")
         for tag, n in result.top_hashtags:
             table.add_row(f"#{tag}", str(n))
         console.print(table)
-    trends = Table("trend", "status", "score", "size", "keywords", "hashtags", title="semantic trends")
+    trends = Table(
+        "trend", "status", "score", "size", "keywords", "hashtags", title="semantic trends"
+    )
     for trend in result.trends:
-        trends.add_row(trend["trend_id"], trend["status"], f"{trend['score']:.1f}", str(trend["size"]),
-                       ", ".join(trend["keywords"][:5]), " ".join(f"#{h}" for h in trend["hashtags"][:3]))
+        trends.add_row(
+            trend["trend_id"],
+            trend["status"],
+            f"{trend['score']:.1f}",
+            str(trend["size"]),
+            ", ".join(trend["keywords"][:5]),
+            " ".join(f"#{h}" for h in trend["hashtags"][:3]),
+        )
     console.print(trends)
     console.print(f"report: {result.report_html}\njson:   {result.report_json}")
     if result.airflow_url:
         console.rule("Airflow")
-        console.print(f"UI: {result.airflow_url}  login: {result.airflow_user} / {result.airflow_password}")
+        console.print(
+            f"UI: {result.airflow_url}  login: {result.airflow_user} / {result.airflow_password}"
+        )
         if result.snapshot_run:
             console.print(f"trend_snapshot run {result.snapshot_run[0]}: {result.snapshot_run[1]}")
-    console.print(f"done in {time.monotonic() - started:.0f}s — `trendstream platform status` shows the "
-                  "services, `trendstream platform down` stops them")
+    console.print(
+        f"done in {time.monotonic() - started:.0f}s — `trendstream platform status` shows the "
+        "services, `trendstream platform down` stops them"
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import click
 
 from trendstream.cli.trends import parse_instant
@@ -11,8 +13,12 @@ OUTPUT_FIELDS = ("id", "created_at", "text")
 
 @click.command("search")
 @click.argument("query")
-@click.option("--k", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many posts.")
-@click.option("--since", "since_text", metavar="ISO8601", help="Only posts created at or after this time.")
+@click.option(
+    "--k", default=10, show_default=True, type=click.IntRange(1, 1000), help="How many posts."
+)
+@click.option(
+    "--since", "since_text", metavar="ISO8601", help="Only posts created at or after this time."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 def search(query: str, k: int, since_text: str | None, as_json: bool) -> None:
     """Find the posts most similar in meaning to QUERY, most similar first."""
@@ -40,15 +46,23 @@ def search(query: str, k: int, since_text: str | None, as_json: bool) -> None:
         raise click.ClickException(f"cannot reach Milvus at {settings.milvus.uri}: {exc}") from None
     if as_json:
         for hit in hits:
-            click.echo(json.dumps({"id": str(hit["id"]), "score": round(hit["distance"], 4),
-                                   "created_at": hit.get("created_at"), "text": hit.get("text", "")},
-                                  ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {
+                        "id": str(hit["id"]),
+                        "score": round(hit["distance"], 4),
+                        "created_at": hit.get("created_at"),
+                        "text": hit.get("text", ""),
+                    },
+                    ensure_ascii=False,
+                )
+            )
         return
     _print(hits, query)
 
 
 def _print(hits: list[dict], query: str) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from rich.console import Console
     from rich.table import Table
@@ -60,6 +74,10 @@ def _print(hits: list[dict], query: str) -> None:
     table.add_column("text", overflow="fold")
     for hit in hits:
         created = hit.get("created_at")
-        when = datetime.fromtimestamp(created / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if created else ""
+        when = (
+            datetime.fromtimestamp(created / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+            if created
+            else ""
+        )
         table.add_row(str(hit["id"]), f"{hit['distance']:.3f}", when, hit.get("text", ""))
     Console().print(table if hits else "no posts match")

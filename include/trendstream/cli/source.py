@@ -36,13 +36,18 @@ def _stream(
     signal.signal(signal.SIGTERM, _interrupt)
     console = Console(stderr=True)
     limits = " and ".join(
-        part for part in (f"{max_events} posts" if max_events else "",
-                          f"{duration:g} s" if duration else "") if part
+        part
+        for part in (
+            f"{max_events} posts" if max_events else "",
+            f"{duration:g} s" if duration else "",
+        )
+        if part
     )
     try:
         with console.status(f"streaming {source} into Kafka for up to {limits}…"):
-            result = run_live_source(get_settings(), source, max_events=max_events,
-                                     duration_s=duration, dids=dids)
+            result = run_live_source(
+                get_settings(), source, max_events=max_events, duration_s=duration, dids=dids
+            )
     except (XStreamError, KafkaUnavailableError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(result, indent=2, default=str))
@@ -54,13 +59,23 @@ def source() -> None:
 
 
 @source.command("x-stream")
-@click.option("--rules-add", "rules_add", multiple=True, metavar="VALUE",
-              help="Add a filtered-stream rule (repeatable), then exit.")
+@click.option(
+    "--rules-add",
+    "rules_add",
+    multiple=True,
+    metavar="VALUE",
+    help="Add a filtered-stream rule (repeatable), then exit.",
+)
 @click.option("--tag", default="", help="Tag for the rules added with --rules-add.")
 @click.option("--dry-run", is_flag=True, help="With --rules-add: let X validate only.")
 @click.option("--rules-list", is_flag=True, help="List the stream rules, then exit.")
-@click.option("--rules-delete", "rules_delete", multiple=True, metavar="ID",
-              help="Delete a rule by id (repeatable), then exit.")
+@click.option(
+    "--rules-delete",
+    "rules_delete",
+    multiple=True,
+    metavar="ID",
+    help="Delete a rule by id (repeatable), then exit.",
+)
 @click.option("--max-events", type=click.IntRange(min=1), help="Stop after this many posts.")
 @click.option("--duration", type=SECONDS, help="Stop after S seconds.")
 def x_stream(

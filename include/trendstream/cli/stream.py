@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 
@@ -22,14 +22,26 @@ def stream() -> None:
 
 
 @stream.command("run")
-@click.option("--available-now", is_flag=True,
-              help="Process everything in Kafka now, then exit (a batch run).")
-@click.option("--max-offsets-per-trigger", type=click.IntRange(min=1), default=None,
-              help="Records per micro-batch (default: settings.stream.max_offsets_per_trigger).")
-@click.option("--reset", is_flag=True,
-              help="Delete the checkpoints and analytics output first (re-read from startingOffsets).")
+@click.option(
+    "--available-now",
+    is_flag=True,
+    help="Process everything in Kafka now, then exit (a batch run).",
+)
+@click.option(
+    "--max-offsets-per-trigger",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Records per micro-batch (default: settings.stream.max_offsets_per_trigger).",
+)
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Delete the checkpoints and analytics output first (re-read from startingOffsets).",
+)
 @click.option("--no-analytics", is_flag=True, help="Run only the embedding query.")
-def run(available_now: bool, max_offsets_per_trigger: int | None, reset: bool, no_analytics: bool) -> None:
+def run(
+    available_now: bool, max_offsets_per_trigger: int | None, reset: bool, no_analytics: bool
+) -> None:
     """Run the streaming job until stopped (or, with --available-now, until caught up)."""
     from rich.console import Console
 
@@ -44,9 +56,13 @@ def run(available_now: bool, max_offsets_per_trigger: int | None, reset: bool, n
         watcher = threading.Thread(target=_watch, args=(settings, status, done), daemon=True)
         watcher.start()
         try:
-            final = run_stream(settings, available_now=available_now,
-                               max_offsets_per_trigger=max_offsets_per_trigger,
-                               analytics=False if no_analytics else None, reset=reset)
+            final = run_stream(
+                settings,
+                available_now=available_now,
+                max_offsets_per_trigger=max_offsets_per_trigger,
+                analytics=False if no_analytics else None,
+                reset=reset,
+            )
         except (StreamJobFailed, KafkaUnavailableError) as exc:
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
@@ -89,21 +105,35 @@ def status(as_json: bool) -> None:
     if data is None:
         raise click.ClickException(
             f"no heartbeat at {settings.heartbeat_file}: the stream job has not run here "
-            "(start it with `trendstream stream run`)")
+            "(start it with `trendstream stream run`)"
+        )
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    age = (datetime.now(timezone.utc) - datetime.fromisoformat(data["timestamp"])).total_seconds()
-    table = Table(title=f"stream job (pid {data['pid']}, {data['status']}, heartbeat {age:.0f}s ago)")
+    age = (datetime.now(UTC) - datetime.fromisoformat(data["timestamp"])).total_seconds()
+    table = Table(
+        title=f"stream job (pid {data['pid']}, {data['status']}, heartbeat {age:.0f}s ago)"
+    )
     table.add_column("figure")
     table.add_column("value", justify="right")
-    for key in ("batch_id", "input_rows", "rows_per_second", "batch_duration_s",
-                "encode_rows_per_second", "tweets_upserted", "dead_letters", "lag",
-                "batches_total", "rows_total"):
+    for key in (
+        "batch_id",
+        "input_rows",
+        "rows_per_second",
+        "batch_duration_s",
+        "encode_rows_per_second",
+        "tweets_upserted",
+        "dead_letters",
+        "lag",
+        "batches_total",
+        "rows_total",
+    ):
         table.add_row(key, str(data.get(key)))
     for stage, secs in (data.get("stage_seconds") or {}).items():
         table.add_row(f"  {stage} s", str(secs))
     for name, query in (data.get("queries") or {}).items():
-        table.add_row(f"query {name}", f"batch {query.get('batch_id')}, "
-                      f"{query.get('rows_per_second') or 0:.0f} rows/s")
+        table.add_row(
+            f"query {name}",
+            f"batch {query.get('batch_id')}, {query.get('rows_per_second') or 0:.0f} rows/s",
+        )
     Console().print(table)

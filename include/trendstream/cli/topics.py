@@ -43,26 +43,42 @@ def create() -> None:
     for column in ("topic", "partitions", "retention.ms", "retention.bytes", "state"):
         table.add_column(column)
     for spec in specs:
-        table.add_row(spec.name, str(spec.partitions), spec.config["retention.ms"],
-                      spec.config["retention.bytes"], outcome[spec.name])
+        table.add_row(
+            spec.name,
+            str(spec.partitions),
+            spec.config["retention.ms"],
+            spec.config["retention.bytes"],
+            outcome[spec.name],
+        )
     Console().print(table)
 
 
 @topics.command("show")
-@click.option("--topic", "names", multiple=True,
-              help="Topic(s) to show (default: the platform's topics that exist).")
-@click.option("--group", default=None,
-              help="Consumer group for committed offsets and lag (default: the stream job's).")
-@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
-              help="Seconds to wait for the broker.")
+@click.option(
+    "--topic",
+    "names",
+    multiple=True,
+    help="Topic(s) to show (default: the platform's topics that exist).",
+)
+@click.option(
+    "--group",
+    default=None,
+    help="Consumer group for committed offsets and lag (default: the stream job's).",
+)
+@click.option(
+    "--timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds to wait for the broker.",
+)
 def show(names: tuple[str, ...], group: str | None, timeout: float) -> None:
     """Per-partition low/high offsets, the group's committed offsets and lag."""
     from rich.console import Console
     from rich.table import Table
 
     from trendstream.core.settings import get_settings
-    from trendstream.kafka.admin import (consumer_lag, list_topics, topic_specs,
-                                         validate_topic_name)
+    from trendstream.kafka.admin import consumer_lag, list_topics, topic_specs, validate_topic_name
 
     settings = get_settings()
     group = group or settings.kafka.consumer_group
@@ -80,8 +96,13 @@ def show(names: tuple[str, ...], group: str | None, timeout: float) -> None:
             table.add_column(column, justify="left" if column == "topic" else "right")
         for name in wanted:
             for row in consumer_lag(settings, group, name, timeout=timeout):
-                table.add_row(name, str(row.partition), f"{row.low:,}", f"{row.high:,}",
-                              f"{row.high - row.low:,}",
-                              "-" if row.committed is None else f"{row.committed:,}",
-                              f"{row.lag:,}")
+                table.add_row(
+                    name,
+                    str(row.partition),
+                    f"{row.low:,}",
+                    f"{row.high:,}",
+                    f"{row.high - row.low:,}",
+                    "-" if row.committed is None else f"{row.committed:,}",
+                    f"{row.lag:,}",
+                )
     console.print(table)

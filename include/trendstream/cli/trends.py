@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -25,13 +25,25 @@ def parse_instant(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO-8601 time like 2025-06-01T12:30:00Z") from None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+        raise click.BadParameter(
+            f"{text!r} is not an ISO-8601 time like 2025-06-01T12:30:00Z"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 @click.command("trends")
-@click.option("--at", "at_text", metavar="ISO8601", help="Snapshot time (default: now). Use a past time for replayed archives.")
-@click.option("--window", "window_text", metavar="DURATION", help="Window length, e.g. 15m (default: settings.trends.window_minutes).")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="ISO8601",
+    help="Snapshot time (default: now). Use a past time for replayed archives.",
+)
+@click.option(
+    "--window",
+    "window_text",
+    metavar="DURATION",
+    help="Window length, e.g. 15m (default: settings.trends.window_minutes).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the snapshot JSON instead of a table.")
 def trends(at_text: str | None, window_text: str | None, as_json: bool) -> None:
     """Detect semantic trends in the window ending at --at and write the JSON + HTML report."""
@@ -59,14 +71,22 @@ def _print_table(result) -> None:
     from rich.table import Table
 
     payload = result.payload
-    table = Table(title=f"Trends at {payload['snapshot_at']} (window from {payload['window']['start']})")
+    table = Table(
+        title=f"Trends at {payload['snapshot_at']} (window from {payload['window']['start']})"
+    )
     for name in ("trend", "status", "score", "size", "growth", "keywords", "hashtags", "top post"):
         table.add_column(name, overflow="fold")
     for t in payload["trends"]:
         top = t["representatives"][0]["text"] if t["representatives"] else ""
         table.add_row(
-            t["trend_id"], t["status"], f"{t['score']:.1f}", str(t["size"]), f"{t['growth']:.1f}×",
-            ", ".join(t["keywords"][:5]), " ".join("#" + h for h in t["hashtags"]), top[:100],
+            t["trend_id"],
+            t["status"],
+            f"{t['score']:.1f}",
+            str(t["size"]),
+            f"{t['growth']:.1f}×",
+            ", ".join(t["keywords"][:5]),
+            " ".join("#" + h for h in t["hashtags"]),
+            top[:100],
         )
     console = Console()
     console.print(table)

@@ -13,7 +13,7 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -21,7 +21,7 @@ import orjson
 
 MAX_TEXT_CHARS = 4000  # X allows 280 (25k for premium long posts are truncated upstream)
 MAX_RECORD_BYTES = 64 * 1024
-EARLIEST_TIME = datetime(2006, 3, 21, tzinfo=timezone.utc)  # the first tweet
+EARLIEST_TIME = datetime(2006, 3, 21, tzinfo=UTC)  # the first tweet
 FUTURE_SLACK = timedelta(days=1)
 _HASHTAG_RE = re.compile(r"(?<![\w&])#(\w{1,100})", re.UNICODE)
 _MENTION_RE = re.compile(r"(?<![\w@])@(\w{1,15})", re.ASCII)
@@ -159,8 +159,8 @@ Event = Tweet | Engagement
 
 def format_time(value: datetime) -> str:
     """``2025-06-01T12:00:00.022Z``: UTC, milliseconds (isoformat: 5x faster than strftime)."""
-    if value.tzinfo is not timezone.utc:
-        value = value.astimezone(timezone.utc)
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
     return value.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
@@ -172,7 +172,7 @@ def _latest_allowed() -> datetime:
     tick = time.monotonic()
     if tick - _latest_cache[0] > 1.0:
         _latest_cache[0] = tick
-        _latest_cache[1] = datetime.now(timezone.utc) + FUTURE_SLACK
+        _latest_cache[1] = datetime.now(UTC) + FUTURE_SLACK
     return _latest_cache[1]
 
 
@@ -184,7 +184,7 @@ def parse_time(value: Any, *, now: datetime | None = None) -> datetime:
         if type(value) is str and value[:1].isdigit():
             parsed = datetime.fromisoformat(value)  # 3.11+: takes "Z" and fractions as is
         elif isinstance(value, (int, float)):
-            parsed = datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
+            parsed = datetime.fromtimestamp(value / 1000.0, tz=UTC)
         elif isinstance(value, str):
             parsed = datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y")
         else:
@@ -192,9 +192,9 @@ def parse_time(value: Any, *, now: datetime | None = None) -> datetime:
     except (ValueError, OverflowError, OSError) as exc:
         raise InvalidRecord(DeadLetterReason.BAD_TIMESTAMP, f"{value!r}: {exc}") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    elif parsed.tzinfo is not timezone.utc:
-        parsed = parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    elif parsed.tzinfo is not UTC:
+        parsed = parsed.astimezone(UTC)
     latest = now + FUTURE_SLACK if now is not None else _latest_allowed()
     if parsed < EARLIEST_TIME or parsed > latest:
         raise InvalidRecord(DeadLetterReason.BAD_TIMESTAMP, f"out of range: {value!r}")
@@ -247,7 +247,9 @@ def parse_event(
 ) -> Event:
     """Validate one record of any supported shape into a :class:`Tweet` or :class:`Engagement`."""
     obj = raw if isinstance(raw, dict) else decode_record(raw, max_bytes=max_bytes)
-    if obj.get("kind") == "engagement" or ("type" in obj and "user_id" in obj and "text" not in obj):
+    if obj.get("kind") == "engagement" or (
+        "type" in obj and "user_id" in obj and "text" not in obj
+    ):
         return _parse_engagement(obj, now=now)
     if isinstance(obj.get("data"), dict):  # X API v2 filtered-stream / lookup envelope
         return _parse_v2(obj["data"], obj.get("includes"), max_text_chars=max_text_chars, now=now)
@@ -291,7 +293,9 @@ def _text(value: Any, max_chars: int) -> str:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise InvalidRecord(DeadLetterReason.CONTROL_CHARACTERS, "lone surrogate in text") from None
+            raise InvalidRecord(
+                DeadLetterReason.CONTROL_CHARACTERS, "lone surrogate in text"
+            ) from None
     text = value if unicodedata.is_normalized("NFC", value) else unicodedata.normalize("NFC", value)
     if not text.strip():
         raise InvalidRecord(DeadLetterReason.EMPTY_TEXT, "text is empty")
@@ -378,8 +382,9 @@ def _parse_v2(
 ) -> Tweet:
     get = obj.get  # this is the hot path of every ingest: keep lookups local
     note = get("note_tweet")
-    text = _text(note.get("text") if isinstance(note, dict) else _require(obj, "text"),
-                 max_text_chars)
+    text = _text(
+        note.get("text") if isinstance(note, dict) else _require(obj, "text"), max_text_chars
+    )
     author_id = _id(_require(obj, "author_id"), "author_id")
     username = ""
     if isinstance(includes, dict) and isinstance(includes.get("users"), list):
@@ -426,7 +431,8 @@ def _parse_v1(obj: dict[str, Any], *, max_text_chars: int, now: datetime | None)
         raise InvalidRecord(DeadLetterReason.MISSING_FIELD, "user")
     ext = obj.get("extended_tweet")
     text_value = (
-        ext.get("full_text") if isinstance(ext, dict) and "full_text" in ext
+        ext.get("full_text")
+        if isinstance(ext, dict) and "full_text" in ext
         else obj.get("full_text", obj.get("text"))
     )
     if text_value is None:
@@ -435,14 +441,21 @@ def _parse_v1(obj: dict[str, Any], *, max_text_chars: int, now: datetime | None)
     entities = ext.get("entities") if isinstance(ext, dict) else obj.get("entities")
     ref_type, ref_id = "", ""
     if isinstance(obj.get("retweeted_status"), dict):
-        ref_type, ref_id = "retweeted", _id(obj["retweeted_status"].get("id_str"), "retweeted_status")
+        ref_type, ref_id = (
+            "retweeted",
+            _id(obj["retweeted_status"].get("id_str"), "retweeted_status"),
+        )
     elif obj.get("quoted_status_id_str"):
         ref_type, ref_id = "quoted", _id(obj["quoted_status_id_str"], "quoted_status_id_str")
     elif obj.get("in_reply_to_status_id_str"):
         ref_type, ref_id = "replied_to", _id(obj["in_reply_to_status_id_str"], "in_reply_to")
     return Tweet(
-        id=_id(obj.get("id_str", obj.get("id")) if obj.get("id_str", obj.get("id")) is not None
-               else _require(obj, "id_str"), "id_str"),
+        id=_id(
+            obj.get("id_str", obj.get("id"))
+            if obj.get("id_str", obj.get("id")) is not None
+            else _require(obj, "id_str"),
+            "id_str",
+        ),
         text=text,
         created_at=parse_time(_require(obj, "created_at"), now=now),
         author_id=_id(user.get("id_str", user.get("id")), "user.id_str"),
@@ -451,12 +464,14 @@ def _parse_v1(obj: dict[str, Any], *, max_text_chars: int, now: datetime | None)
         hashtags=_norm_tags(_tags(entities, "hashtags", "text"), text),
         mentions=_tags(entities, "user_mentions", "screen_name") or extract_mentions(text),
         urls=_tags(entities, "urls", "expanded_url") or (),
-        metrics=_metrics({
-            "like_count": obj.get("favorite_count"),
-            "retweet_count": obj.get("retweet_count"),
-            "reply_count": obj.get("reply_count"),
-            "quote_count": obj.get("quote_count"),
-        }),
+        metrics=_metrics(
+            {
+                "like_count": obj.get("favorite_count"),
+                "retweet_count": obj.get("retweet_count"),
+                "reply_count": obj.get("reply_count"),
+                "quote_count": obj.get("quote_count"),
+            }
+        ),
         referenced_type=ref_type,
         referenced_id=ref_id,
         source="x-v1.1",
@@ -466,7 +481,9 @@ def _parse_v1(obj: dict[str, Any], *, max_text_chars: int, now: datetime | None)
 def _parse_canonical(obj: dict[str, Any], *, max_text_chars: int, now: datetime | None) -> Tweet:
     text = _text(_require(obj, "text"), max_text_chars)
     hashtags = obj.get("hashtags")
-    if hashtags is not None and not (isinstance(hashtags, list) and all(isinstance(h, str) for h in hashtags)):
+    if hashtags is not None and not (
+        isinstance(hashtags, list) and all(isinstance(h, str) for h in hashtags)
+    ):
         raise InvalidRecord(DeadLetterReason.WRONG_TYPE, "hashtags must be a list of strings")
     mentions = obj.get("mentions") or []
     urls = obj.get("urls") or []

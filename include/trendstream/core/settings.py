@@ -211,7 +211,9 @@ class KubernetesSettings(BaseModel):
 class QualitySettings(BaseModel):
     """Thresholds of the data_quality DAG's Great Expectations suites."""
 
-    max_analytics_age_s: float = Field(default=900.0, gt=0)  # newest hashtag window at most this old
+    max_analytics_age_s: float = Field(
+        default=900.0, gt=0
+    )  # newest hashtag window at most this old
     max_null_rate: float = Field(default=0.0, ge=0, le=1)
     vector_sample: int = Field(default=2000, ge=1)
     max_dead_letter_rate: float = Field(default=0.05, ge=0)

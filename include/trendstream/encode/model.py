@@ -17,9 +17,10 @@ import logging
 import os
 import threading
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,7 +35,7 @@ PACKAGED_MODELS = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 QUANTIZE_MODES = ("none", "int8")
 _OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
 
-_cache: dict[str, "Encoder"] = {}
+_cache: dict[str, Encoder] = {}
 _cache_lock = threading.Lock()
 
 
@@ -50,7 +51,7 @@ class ModelDimensionMismatch(ValueError):
 class Encoder:
     """A loaded model plus the settings it was loaded with."""
 
-    model: "SentenceTransformer"
+    model: SentenceTransformer
     settings: ModelSettings
     device: str
     source: Path | str
@@ -180,7 +181,12 @@ def _load(model_settings: ModelSettings) -> Encoder:
         model.half()  # fp16 on GPU: same neighbours, about twice the throughput
     log.info(
         "loaded embedding model %s from %s on %s (%d-d, %d torch threads%s)",
-        model_settings.name, source, device, actual, threads, ", int8" if quantized else "",
+        model_settings.name,
+        source,
+        device,
+        actual,
+        threads,
+        ", int8" if quantized else "",
     )
     return Encoder(model=model, settings=model_settings, device=device, source=source)
 

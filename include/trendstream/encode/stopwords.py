@@ -64,7 +64,12 @@ rt amp via http https www com co t.co gt lt nbsp
 BY_LANGUAGE: dict[str, frozenset[str]] = {
     lang: frozenset(block.split())
     for lang, block in {
-        "en": ENGLISH, "es": SPANISH, "pt": PORTUGUESE, "fr": FRENCH, "de": GERMAN, "it": ITALIAN,
+        "en": ENGLISH,
+        "es": SPANISH,
+        "pt": PORTUGUESE,
+        "fr": FRENCH,
+        "de": GERMAN,
+        "it": ITALIAN,
     }.items()
 }
 ALWAYS = BY_LANGUAGE["en"] | frozenset(SOCIAL.split())  # English phrases appear in every language

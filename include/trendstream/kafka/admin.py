@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
-from confluent_kafka import (Consumer, IsolationLevel, KafkaError, KafkaException,
-                             TopicPartition)
+from confluent_kafka import Consumer, IsolationLevel, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 from trendstream.core.settings import Settings
@@ -117,8 +117,13 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     ]
     specs = [spec(name, k.retention_ms) for name in names]
     specs.append(spec(k.dead_letter_topic, k.dead_letter_retention_ms))
-    progress = {"cleanup.policy": "compact", "retention.ms": "-1", "retention.bytes": "-1",
-                "segment.ms": str(3600 * 1000), "min.cleanable.dirty.ratio": "0.1"}
+    progress = {
+        "cleanup.policy": "compact",
+        "retention.ms": "-1",
+        "retention.bytes": "-1",
+        "segment.ms": str(3600 * 1000),
+        "min.cleanable.dirty.ratio": "0.1",
+    }
     specs.append(TopicSpec(validate_topic_name(ingest_progress_topic(settings)), 1, progress))
     return specs
 
@@ -174,8 +179,9 @@ def ensure_topics(
     for spec in specs:
         have = existing.get(spec.name)
         if have is not None and have != spec.partitions:
-            log.warning("topic %s has %d partitions, settings say %d", spec.name, have,
-                        spec.partitions)
+            log.warning(
+                "topic %s has %d partitions, settings say %d", spec.name, have, spec.partitions
+            )
     return outcome
 
 
@@ -183,9 +189,14 @@ Offsets = dict[str, dict[str, int]]
 """``{"<topic>": {"<partition>": offset}}``: the JSON shape Spark's Kafka source uses."""
 
 # What a broker answers for a moment after a topic is created or the broker (re)started.
-_NOT_READY_YET = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
-                  KafkaError.UNKNOWN_LEADER_EPOCH, KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
-                  KafkaError.COORDINATOR_NOT_AVAILABLE)
+_NOT_READY_YET = (
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_LEADER_EPOCH,
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+)
 T = TypeVar("T")
 
 
@@ -203,7 +214,9 @@ def _when_ready(settings: Settings, call: Callable[[], T], timeout: float) -> T:
 
 
 def _partitions(settings: Settings, topic: str, timeout: float) -> list[TopicPartition]:
-    return [TopicPartition(topic, p) for p in range(require_topic(settings, topic, timeout=timeout))]
+    return [
+        TopicPartition(topic, p) for p in range(require_topic(settings, topic, timeout=timeout))
+    ]
 
 
 def _offset_lister(
@@ -217,9 +230,11 @@ def _offset_lister(
 
     def lookup(spec: Callable[[], OffsetSpec]) -> dict[int, int]:
         def call() -> dict[int, int]:
-            futures = admin.list_offsets({tp: spec() for tp in partitions},
-                                         isolation_level=IsolationLevel.READ_COMMITTED,
-                                         request_timeout=timeout)
+            futures = admin.list_offsets(
+                {tp: spec() for tp in partitions},
+                isolation_level=IsolationLevel.READ_COMMITTED,
+                request_timeout=timeout,
+            )
             return {tp.partition: future.result().offset for tp, future in futures.items()}
 
         return _when_ready(settings, call, timeout)
@@ -261,8 +276,9 @@ def _group_consumer(settings: Settings, group: str, **extra: Any) -> Consumer:
     ``alter_consumer_group_offsets``: librdkafka (≤ 2.16) kills the whole process in those
     when the broker answers NOT_COORDINATOR (SIGSEGV, librdkafka issue #5040) or goes away
     mid-request (``rd_kafka_enq_once_del_source_return: Assertion `eonce->refcnt > 0'``)."""
-    return Consumer(client_config(settings, **{"group.id": group, "enable.auto.commit": False},
-                                  **extra))
+    return Consumer(
+        client_config(settings, **{"group.id": group, "enable.auto.commit": False}, **extra)
+    )
 
 
 def committed_offsets(
@@ -272,8 +288,9 @@ def committed_offsets(
     partitions = _partitions(settings, topic, timeout)
     consumer = _group_consumer(settings, group)
     try:
-        committed = _when_ready(settings, lambda: consumer.committed(partitions, timeout=timeout),
-                                timeout)
+        committed = _when_ready(
+            settings, lambda: consumer.committed(partitions, timeout=timeout), timeout
+        )
     finally:
         consumer.close()
     return {tp.partition: (tp.offset if tp.offset >= 0 else None) for tp in committed}
@@ -289,8 +306,9 @@ def commit_group_offsets(
     if not tps:
         return
     outcome: list[KafkaError | None] = []
-    consumer = _group_consumer(settings, group,
-                               on_commit=lambda err, _partitions: outcome.append(err))
+    consumer = _group_consumer(
+        settings, group, on_commit=lambda err, _partitions: outcome.append(err)
+    )
     try:
         consumer.commit(offsets=tps, asynchronous=True)
         deadline = time.monotonic() + timeout
@@ -301,7 +319,8 @@ def commit_group_offsets(
     if not outcome:
         raise KafkaUnavailableError(
             f"committing offsets of group {group!r} got no answer in {timeout:.0f}s from "
-            f"{settings.kafka.bootstrap_servers}; is the platform up?")
+            f"{settings.kafka.bootstrap_servers}; is the platform up?"
+        )
     if outcome[0] is not None:
         raise _unavailable(settings, KafkaException(outcome[0]))
 
@@ -333,8 +352,13 @@ def consumer_lag(
 def _unavailable(settings: Settings, exc: KafkaException) -> Exception:
     error = exc.args[0] if exc.args else None
     code = error.code() if isinstance(error, KafkaError) else None
-    if code in (KafkaError._TRANSPORT, KafkaError._TIMED_OUT, KafkaError._ALL_BROKERS_DOWN,
-                KafkaError._RESOLVE, KafkaError._MSG_TIMED_OUT):
+    if code in (
+        KafkaError._TRANSPORT,
+        KafkaError._TIMED_OUT,
+        KafkaError._ALL_BROKERS_DOWN,
+        KafkaError._RESOLVE,
+        KafkaError._MSG_TIMED_OUT,
+    ):
         return KafkaUnavailableError(
             f"Kafka broker at {settings.kafka.bootstrap_servers} is not reachable ({error}); "
             "is the platform up? (`trendstream platform status`)"

@@ -15,7 +15,7 @@ fits in one Kafka message (``raw_size`` keeps the original length).
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
@@ -68,7 +68,7 @@ def dead_letter_record(
                 text, encoding = base64.b64encode(kept).decode("ascii"), "base64"
         else:
             text, encoding = base64.b64encode(kept).decode("ascii"), "base64"
-    when = format_time(received_at or datetime.now(timezone.utc))
+    when = format_time(received_at or datetime.now(UTC))
     envelope = {
         "reason": reason_value,
         "detail": detail[:1000],

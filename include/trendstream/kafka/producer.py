@@ -54,8 +54,12 @@ class IdempotentProducer:
     """
 
     def __init__(
-        self, settings: Settings, *, transactional_id: str | None = None,
-        init_timeout: float = 30.0, **overrides: Any,
+        self,
+        settings: Settings,
+        *,
+        transactional_id: str | None = None,
+        init_timeout: float = 30.0,
+        **overrides: Any,
     ) -> None:
         self.settings = settings
         self.stats = DeliveryStats()
@@ -84,8 +88,10 @@ class IdempotentProducer:
         except KafkaException as exc:
             self.discard()
             raise self._transaction_error("starting transactions", exc) from None
-        log.info("transactional producer %s ready (earlier producers of this id fenced)",
-                 self.transactional_id)
+        log.info(
+            "transactional producer %s ready (earlier producers of this id fenced)",
+            self.transactional_id,
+        )
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
         if err is None:
@@ -150,8 +156,11 @@ class IdempotentProducer:
         try:
             self._open().abort_transaction(timeout)
         except KafkaException as exc:
-            log.warning("could not abort transaction of %s (%s); the next producer with this "
-                        "id aborts it", self.transactional_id, exc.args[0])
+            log.warning(
+                "could not abort transaction of %s (%s); the next producer with this id aborts it",
+                self.transactional_id,
+                exc.args[0],
+            )
 
     def _transaction_error(self, doing: str, exc: KafkaException) -> Exception:
         """A fatal error (we were fenced) as it is; anything else as an unreachable broker."""
@@ -160,7 +169,8 @@ class IdempotentProducer:
         if error.fatal():
             return RuntimeError(f"{what} (a newer producer with this transactional id took over)")
         return KafkaUnavailableError(
-            f"{what}; is the Kafka broker at {self.settings.kafka.bootstrap_servers} up?")
+            f"{what}; is the Kafka broker at {self.settings.kafka.bootstrap_servers} up?"
+        )
 
     def flush(self, timeout: float = 30.0) -> DeliveryStats:
         """Wait for every queued record; raise if some stay undelivered or failed."""

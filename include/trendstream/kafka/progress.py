@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+
 from trendstream.core.settings import Settings
 from trendstream.kafka.admin import ingest_progress_topic
 from trendstream.kafka.reader import read_all
@@ -41,8 +42,10 @@ def file_key(settings: Settings, path: Path) -> str:
 def transactional_id(keys: list[str]) -> str:
     """The ingest's transactional.id: the same files into the same topics get the same id,
     so a re-run fences a dead predecessor and aborts its open transaction."""
-    return "trendstream-ingest-" + hashlib.blake2b("\0".join(keys).encode(),
-                                                   digest_size=16).hexdigest()
+    return (
+        "trendstream-ingest-"
+        + hashlib.blake2b("\0".join(keys).encode(), digest_size=16).hexdigest()
+    )
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,12 @@ class FileProgress:
 
     def record(self) -> tuple[bytes, bytes]:
         """``(key, value)`` of this progress as a record of the progress topic."""
-        value = {"name": self.name, "records": self.records, "complete": self.complete,
-                 "updated_at": time.time()}
+        value = {
+            "name": self.name,
+            "records": self.records,
+            "complete": self.complete,
+            "updated_at": time.time(),
+        }
         return self.key.encode(), orjson.dumps(value)
 
 

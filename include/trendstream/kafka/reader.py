@@ -22,15 +22,24 @@ def read_all(
 ) -> list[Message]:
     """Every record of ``topic`` from the start of each partition to its current end;
     ``read_committed=False`` also returns records of aborted and open transactions."""
-    if read_committed and all(low == end for low, end in
-                              topic_offsets(settings, topic, timeout=timeout).values()):
+    if read_committed and all(
+        low == end for low, end in topic_offsets(settings, topic, timeout=timeout).values()
+    ):
         return []  # nothing readable: skip the consumer's start-up and end-of-partition wait
     partitions = require_topic(settings, topic, timeout=timeout)
-    consumer = Consumer(client_config(settings, **{
-        "group.id": f"trendstream-reader-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False,
-        "isolation.level": "read_committed" if read_committed else "read_uncommitted",
-        "enable.partition.eof": True, "fetch.wait.max.ms": 50,
-        "receive.message.max.bytes": 64 << 20}))
+    consumer = Consumer(
+        client_config(
+            settings,
+            **{
+                "group.id": f"trendstream-reader-{uuid.uuid4().hex[:8]}",
+                "enable.auto.commit": False,
+                "isolation.level": "read_committed" if read_committed else "read_uncommitted",
+                "enable.partition.eof": True,
+                "fetch.wait.max.ms": 50,
+                "receive.message.max.bytes": 64 << 20,
+            },
+        )
+    )
     out: list[Message] = []
     at_end: set[int] = set()
     try:
@@ -38,8 +47,10 @@ def read_all(
         deadline = time.monotonic() + timeout
         while len(at_end) < partitions:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"reading {topic}: partitions {sorted(at_end)} of "
-                                   f"{partitions} reached their end in {timeout:.0f}s")
+                raise TimeoutError(
+                    f"reading {topic}: partitions {sorted(at_end)} of "
+                    f"{partitions} reached their end in {timeout:.0f}s"
+                )
             for message in consumer.consume(1000, 0.2):
                 error = message.error()
                 if error is None:

@@ -25,7 +25,9 @@ class AirflowClient:
         self._http = httpx.Client(base_url=url, timeout=timeout_s)
         response = self._http.post("/auth/token", json={"username": username, "password": password})
         if response.status_code not in (200, 201):
-            raise AirflowApiError(f"login to {url} as {username!r} failed: {response.status_code} {response.text[:200]}")
+            raise AirflowApiError(
+                f"login to {url} as {username!r} failed: {response.status_code} {response.text[:200]}"
+            )
         self.token = response.json()["access_token"]
         self._http.headers["Authorization"] = f"Bearer {self.token}"
 
@@ -42,20 +44,28 @@ class AirflowClient:
         return response.json()
 
     def dag_ids(self) -> set[str]:
-        return {d["dag_id"] for d in self._call("GET", "/api/v2/dags", params={"limit": 1000})["dags"]}
+        return {
+            d["dag_id"] for d in self._call("GET", "/api/v2/dags", params={"limit": 1000})["dags"]
+        }
 
     def set_paused(self, dag_id: str, paused: bool) -> None:
         self._call("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": paused})
 
     def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
         """Start a run now; returns its run id."""
-        body = {"logical_date": None, "dag_run_id": f"api__{uuid.uuid4().hex[:12]}", "conf": conf or {}}
+        body = {
+            "logical_date": None,
+            "dag_run_id": f"api__{uuid.uuid4().hex[:12]}",
+            "conf": conf or {},
+        }
         return self._call("POST", f"/api/v2/dags/{dag_id}/dagRuns", json=body)["dag_run_id"]
 
     def run_state(self, dag_id: str, run_id: str) -> str:
         return self._call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
 
-    def wait(self, dag_id: str, run_id: str, timeout_s: float = 300.0, interval_s: float = 3.0) -> str:
+    def wait(
+        self, dag_id: str, run_id: str, timeout_s: float = 300.0, interval_s: float = 3.0
+    ) -> str:
         """Poll until the run succeeds or fails; returns the final state."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

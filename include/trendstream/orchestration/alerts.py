@@ -55,7 +55,9 @@ def task_failure_alert(context: dict[str, Any]) -> None:
     )
 
 
-def dag_default_args(retry_delay: timedelta = timedelta(seconds=30), **extra: Any) -> dict[str, Any]:
+def dag_default_args(
+    retry_delay: timedelta = timedelta(seconds=30), **extra: Any
+) -> dict[str, Any]:
     """The ``default_args`` every trendstream DAG shares: owner, 2 retries, the alert callback."""
     return {
         "owner": "trendstream",

@@ -105,7 +105,9 @@ class Health:
         return {
             "state": self.state.value,
             "reasons": list(self.reasons),
-            "heartbeat_age_s": None if self.heartbeat_age_s is None else round(self.heartbeat_age_s, 1),
+            "heartbeat_age_s": None
+            if self.heartbeat_age_s is None
+            else round(self.heartbeat_age_s, 1),
             "lag": self.lag,
             **self.details,
         }
@@ -152,7 +154,10 @@ def assess_stream_health(
     reasons = []
     if age > thresholds.max_heartbeat_age_s:
         reasons.append(f"heartbeat is {age:.0f}s old (limit {thresholds.max_heartbeat_age_s:.0f}s)")
-    if heartbeat.batch_duration_s is not None and heartbeat.batch_duration_s > thresholds.max_batch_duration_s:
+    if (
+        heartbeat.batch_duration_s is not None
+        and heartbeat.batch_duration_s > thresholds.max_batch_duration_s
+    ):
         reasons.append(
             f"last batch took {heartbeat.batch_duration_s:.0f}s (limit {thresholds.max_batch_duration_s:.0f}s)"
         )
@@ -161,5 +166,7 @@ def assess_stream_health(
     if reasons:
         return Health(HealthState.STUCK, tuple(reasons), age, lag)
     if lag is not None and lag > thresholds.max_lag:
-        return Health(HealthState.LAGGING, (f"consumer lag {lag} > {thresholds.max_lag}",), age, lag)
+        return Health(
+            HealthState.LAGGING, (f"consumer lag {lag} > {thresholds.max_lag}",), age, lag
+        )
     return Health(HealthState.ALIVE, (), age, lag)

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from trendstream.core.settings import Settings
-from trendstream.k8s.spark_application import build_spark_application
 from trendstream.orchestration.replay import is_replay, replay_plan_for
+from trendstream.orchestration.spark_application import build_spark_application
 
 
 def application_for_run(settings: Settings, conf: Mapping[str, Any]) -> dict[str, Any]:

@@ -55,7 +55,9 @@ def job_argv(settings: Settings, args: Sequence[str] = ()) -> list[str]:
     ]
 
 
-def job_spec(settings: Settings, args: Sequence[str] = (), env: dict[str, str] | None = None) -> ProcessSpec:
+def job_spec(
+    settings: Settings, args: Sequence[str] = (), env: dict[str, str] | None = None
+) -> ProcessSpec:
     """The job as a supervised process: PID file under ``run_dir``, log under ``log_dir``."""
     return ProcessSpec(
         name=JOB_NAME,

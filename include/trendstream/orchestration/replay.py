@@ -89,7 +89,9 @@ def _normalise_offsets(value: Any, default_topic: str) -> Offsets:
         try:
             out[str(topic)] = {str(int(p)): int(o) for p, o in parts.items()}
         except (TypeError, ValueError):
-            raise ReplayConfError(f"from_offsets[{topic!r}] must map integer partitions to offsets") from None
+            raise ReplayConfError(
+                f"from_offsets[{topic!r}] must map integer partitions to offsets"
+            ) from None
         if any(o < 0 for o in out[str(topic)].values()):
             raise ReplayConfError(f"from_offsets[{topic!r}] has a negative offset")
     return out
@@ -119,10 +121,13 @@ def kafka_committed(settings: Settings) -> CommittedLookup:
 
     groups = {settings.kafka.engagements_topic: query_group(settings, "engagement")}
     return lambda topic: committed_offsets(
-        settings, groups.get(topic, settings.kafka.consumer_group), topic)
+        settings, groups.get(topic, settings.kafka.consumer_group), topic
+    )
 
 
-def replay_plan_for(settings: Settings, conf: Mapping[str, Any], now: datetime | None = None) -> JobPlan:
+def replay_plan_for(
+    settings: Settings, conf: Mapping[str, Any], now: datetime | None = None
+) -> JobPlan:
     """:func:`plan_replay` against the live broker (time index and committed offsets)."""
     return plan_replay(
         conf,

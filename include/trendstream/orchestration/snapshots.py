@@ -14,7 +14,9 @@ def snapshot_for_run(settings: Settings, conf: Mapping[str, Any]) -> dict[str, A
     from trendstream.trends.snapshot import run_snapshot
 
     at = datetime.fromisoformat(str(conf["at"]).replace("Z", "+00:00")) if conf.get("at") else None
-    window = timedelta(minutes=float(conf["window_minutes"])) if conf.get("window_minutes") else None
+    window = (
+        timedelta(minutes=float(conf["window_minutes"])) if conf.get("window_minutes") else None
+    )
     result = run_snapshot(settings, at=at, window=window)
     return {
         "snapshot_at": result.detection.snapshot_at.isoformat(),

@@ -21,9 +21,9 @@ from trendstream.core.settings import Settings
 from trendstream.orchestration import local_job
 from trendstream.orchestration.health import (
     Health,
-    Heartbeat,
     HealthState,
     HealthThresholds,
+    Heartbeat,
     assess_stream_health,
     read_heartbeat,
 )
@@ -66,7 +66,9 @@ class Decision:
     wait_s: float = 0.0
 
 
-def decide(health: Health, restarts: list[datetime], now: datetime, policy: RestartPolicy) -> Decision:
+def decide(
+    health: Health, restarts: list[datetime], now: datetime, policy: RestartPolicy
+) -> Decision:
     """What to do about ``health`` given the restarts already made (pure)."""
     if health.state is HealthState.NOT_RUNNING:
         return Decision(Action.LAUNCH, "no stream job running: starting one")
@@ -82,7 +84,9 @@ def decide(health: Health, restarts: list[datetime], now: datetime, policy: Rest
     wait = policy.backoff_s(len(recent)) - ((now - recent[-1]).total_seconds() if recent else 0.0)
     if wait > 0:
         return Decision(Action.BACKOFF, f"{why}; next restart allowed in {wait:.0f}s", wait)
-    return Decision(Action.RESTART, f"{why}: restarting (restart {len(recent) + 1}/{policy.max_restarts})")
+    return Decision(
+        Action.RESTART, f"{why}: restarting (restart {len(recent) + 1}/{policy.max_restarts})"
+    )
 
 
 @dataclass
@@ -103,7 +107,9 @@ class SupervisorState:
     progress: dict[str, Any] = field(default_factory=dict)
     last: dict[str, Any] = field(default_factory=dict)
 
-    def stalled_s(self, heartbeat: Heartbeat | None, lag: int | None, now: datetime) -> float | None:
+    def stalled_s(
+        self, heartbeat: Heartbeat | None, lag: int | None, now: datetime
+    ) -> float | None:
         """Seconds with records waiting and no new micro-batch (updates the tracking)."""
         if heartbeat is None or not lag:
             self.progress = {}
@@ -126,7 +132,9 @@ class SupervisorState:
             return cls()
         return cls(
             restarts=[datetime.fromisoformat(t) for t in data.get("restarts", [])],
-            launched_at=datetime.fromisoformat(data["launched_at"]) if data.get("launched_at") else None,
+            launched_at=datetime.fromisoformat(data["launched_at"])
+            if data.get("launched_at")
+            else None,
             plan=JobPlan(**data.get("plan", {})),
             progress=data.get("progress", {}),
             last=data.get("last", {}),
@@ -200,7 +208,9 @@ def supervise_once(
             stalled_s=state.stalled_s(heartbeat, lag, now) if pid is not None else None,
         )
         decision = decide(health, state.restarts, now, policy)
-        log.info("stream health %s -> %s: %s", health.state.value, decision.action.value, decision.reason)
+        log.info(
+            "stream health %s -> %s: %s", health.state.value, decision.action.value, decision.reason
+        )
         if decision.action is Action.RESTART:
             local_job.stop_local_job(settings)
             state.restarts.append(now)

@@ -67,7 +67,9 @@ def _inside(root: Path, relative: str) -> Path:
 
 def create_app(settings: SettingsProvider, auth: Callable[..., Any]) -> FastAPI:
     """The view's app; every route depends on ``auth``."""
-    app = FastAPI(title="trendstream trends", dependencies=[Depends(auth)], docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="trendstream trends", dependencies=[Depends(auth)], docs_url=None, redoc_url=None
+    )
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
@@ -90,17 +92,23 @@ def create_app(settings: SettingsProvider, auth: Callable[..., Any]) -> FastAPI:
 
 
 def _page(snapshots: list[dict[str, Any]], quality: list[dict[str, Any]]) -> str:
-    items = "".join(
-        f'<li><a href="reports/{html.escape(s["html"])}" target="report">{html.escape(s["name"])}</a>'
-        + (f' (<a href="reports/{html.escape(s["json"])}">json</a>)' if s["json"] else "")
-        + "</li>"
-        for s in snapshots
-    ) or "<li>No snapshots yet: trigger the <code>trend_snapshot</code> DAG.</li>"
-    checks = "".join(
-        f'<li>{"✅" if q["success"] else "❌"} <a href="quality/{html.escape(q["file"])}">'
-        f'{html.escape(q["suite"])}</a></li>'
-        for q in quality
-    ) or "<li>No quality results yet.</li>"
+    items = (
+        "".join(
+            f'<li><a href="reports/{html.escape(s["html"])}" target="report">{html.escape(s["name"])}</a>'
+            + (f' (<a href="reports/{html.escape(s["json"])}">json</a>)' if s["json"] else "")
+            + "</li>"
+            for s in snapshots
+        )
+        or "<li>No snapshots yet: trigger the <code>trend_snapshot</code> DAG.</li>"
+    )
+    checks = (
+        "".join(
+            f'<li>{"✅" if q["success"] else "❌"} <a href="quality/{html.escape(q["file"])}">'
+            f"{html.escape(q['suite'])}</a></li>"
+            for q in quality
+        )
+        or "<li>No quality results yet.</li>"
+    )
     latest = (
         f'<iframe name="report" src="reports/{html.escape(snapshots[0]["html"])}" '
         'style="width:100%;height:80vh;border:1px solid #ccc"></iframe>'

@@ -43,16 +43,20 @@ def java_executable(settings: Settings) -> str:
         return str(Path(home) / "bin" / "java")
     found = shutil.which("java")
     if not found:
-        raise PlatformError("Kafka needs Java 17+: set broker.java_home or JAVA_HOME, or put "
-                            "`java` on PATH (apt-get install -y openjdk-17-jre-headless)")
+        raise PlatformError(
+            "Kafka needs Java 17+: set broker.java_home or JAVA_HOME, or put "
+            "`java` on PATH (apt-get install -y openjdk-17-jre-headless)"
+        )
     return found
 
 
 def kafka_classpath(settings: Settings) -> str:
     lib = settings.jvm_lib / "kafka"
     if not any(lib.glob("kafka_2.13-*.jar")):
-        raise PlatformError(f"Apache Kafka jars missing in {lib}; run scripts/setup.sh "
-                            "(mvn -f jvm/pom.xml dependency:copy-dependencies)")
+        raise PlatformError(
+            f"Apache Kafka jars missing in {lib}; run scripts/setup.sh "
+            "(mvn -f jvm/pom.xml dependency:copy-dependencies)"
+        )
     return f"{lib}/*"
 
 
@@ -102,15 +106,28 @@ def _format_storage(settings: Settings, config: Path) -> None:
     if (settings.kafka_data_dir / "meta.properties").is_file():
         return
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-    argv = [java_executable(settings), "-Xmx256m", f"-Dlog4j2.configurationFile={log4j_config()}",
-            "-cp", kafka_classpath(settings), "kafka.tools.StorageTool", "format",
-            "--ignore-formatted", f"--cluster-id={cluster_id}", "-c", str(config)]
+    argv = [
+        java_executable(settings),
+        "-Xmx256m",
+        f"-Dlog4j2.configurationFile={log4j_config()}",
+        "-cp",
+        kafka_classpath(settings),
+        "kafka.tools.StorageTool",
+        "format",
+        "--ignore-formatted",
+        f"--cluster-id={cluster_id}",
+        "-c",
+        str(config),
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
-        raise PlatformError(f"formatting Kafka storage in {settings.kafka_data_dir} failed: "
-                            f"{(done.stderr or done.stdout).strip()[-800:]}")
-    logging.getLogger(__name__).info("formatted Kafka storage %s (cluster %s)",
-                                     settings.kafka_data_dir, cluster_id)
+        raise PlatformError(
+            f"formatting Kafka storage in {settings.kafka_data_dir} failed: "
+            f"{(done.stderr or done.stdout).strip()[-800:]}"
+        )
+    logging.getLogger(__name__).info(
+        "formatted Kafka storage %s (cluster %s)", settings.kafka_data_dir, cluster_id
+    )
 
 
 def prepare_broker(settings: Settings) -> None:
@@ -142,10 +159,16 @@ def kafka_healthy(bootstrap_servers: str, timeout_s: float = 5.0) -> bool:
 def jvm_args(settings: Settings) -> list[str]:
     """Heap sized for a 2-core box; G1 with short pauses, as Kafka's own start script."""
     heap = settings.broker.heap_mb
-    return [f"-Xms{min(heap, 256)}m", f"-Xmx{heap}m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
-            "-XX:+ExplicitGCInvokesConcurrent", "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile={log4j_config()}",
-            f"-Dkafka.logs.dir={settings.log_dir}"]
+    return [
+        f"-Xms{min(heap, 256)}m",
+        f"-Xmx{heap}m",
+        "-XX:+UseG1GC",
+        "-XX:MaxGCPauseMillis=20",
+        "-XX:+ExplicitGCInvokesConcurrent",
+        "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile={log4j_config()}",
+        f"-Dkafka.logs.dir={settings.log_dir}",
+    ]
 
 
 def broker_spec(settings: Settings) -> ProcessSpec:
@@ -153,8 +176,14 @@ def broker_spec(settings: Settings) -> ProcessSpec:
     bootstrap = f"{LOOPBACK}:{port}"
     return ProcessSpec(
         name=NAME,
-        argv=[java_executable(settings), *jvm_args(settings), "-cp", kafka_classpath(settings),
-              "kafka.Kafka", str(config_file(settings))],
+        argv=[
+            java_executable(settings),
+            *jvm_args(settings),
+            "-cp",
+            kafka_classpath(settings),
+            "kafka.Kafka",
+            str(config_file(settings)),
+        ],
         endpoint=bootstrap,
         health=lambda: kafka_healthy(bootstrap),
         run_dir=settings.run_dir,

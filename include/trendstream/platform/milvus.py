@@ -65,11 +65,26 @@ def milvus_spec(settings: Settings) -> ProcessSpec:
     data_dir = str(milvus_data_dir(settings))
     if settings.milvus.embedded == "standalone":
         # A launcher that prepares config and ports, then execs the server in its place.
-        argv = [sys.executable, "-m", "trendstream.platform.milvus_standalone",
-                "--data-dir", data_dir, "--port", str(port)]
+        argv = [
+            sys.executable,
+            "-m",
+            "trendstream.platform.milvus_standalone",
+            "--data-dir",
+            data_dir,
+            "--port",
+            str(port),
+        ]
     else:
-        argv = [find_program("milvus-lite"), "server", "--host", "127.0.0.1",
-                "--port", str(port), "--data-dir", data_dir]
+        argv = [
+            find_program("milvus-lite"),
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            data_dir,
+        ]
     return ProcessSpec(
         name=NAME,
         argv=argv,

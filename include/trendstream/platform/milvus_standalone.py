@@ -34,7 +34,13 @@ GRACEFUL_STOP_S = 1
 LOG_LEVEL = "warn"
 # Components whose advertised address would otherwise be "the first unicast address".
 _COMPONENTS = (
-    "rootCoord", "proxy", "queryCoord", "queryNode", "indexNode", "dataCoord", "dataNode",
+    "rootCoord",
+    "proxy",
+    "queryCoord",
+    "queryNode",
+    "indexNode",
+    "dataCoord",
+    "dataNode",
 )
 
 
@@ -99,12 +105,13 @@ def write_config(data_dir: Path, proxy_port: int) -> dict[str, str]:
     # server writes ~5 MB an hour, twice (stdout and its own files).
     config.set("system_log_path", "")
     config.set("log.level", LOG_LEVEL)
-    internal = [key for key in config.configurable_items
-                if key.endswith("_port") and key != "proxy_port"]
+    internal = [
+        key for key in config.configurable_items if key.endswith("_port") and key != "proxy_port"
+    ]
     *ports, etcd_peer, metrics = _free_ports(len(internal) + 2)
     # Set directly, not via the wheel's resolve(): its bind check (no SO_REUSEADDR) fails on
     # our own proxy port for a minute after a restart; the supervisor checks that port itself.
-    for key, port in {"proxy_port": proxy_port, **dict(zip(internal, ports))}.items():
+    for key, port in {"proxy_port": proxy_port, **dict(zip(internal, ports, strict=False))}.items():
         config.set(key, port)
     for component in _COMPONENTS:
         config.set(f"{component}.ip", LOOPBACK)

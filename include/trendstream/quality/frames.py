@@ -22,7 +22,9 @@ def _naive_utc(series: pd.Series) -> pd.Series:
     return values.dt.tz_convert(None)
 
 
-def analytics_frame(settings: Settings, now: datetime, batches: int = 20) -> tuple[pd.DataFrame, BatchRef]:
+def analytics_frame(
+    settings: Settings, now: datetime, batches: int = 20
+) -> tuple[pd.DataFrame, BatchRef]:
     """The newest ``batches`` hashtag-window batches the stream wrote (Parquet)."""
     import pyarrow.parquet as pq
 
@@ -51,17 +53,26 @@ def with_analytics_derived(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
     return frame
 
 
-def vectors_frame(settings: Settings, now: datetime, sample: int = 2000) -> tuple[pd.DataFrame, BatchRef]:
+def vectors_frame(
+    settings: Settings, now: datetime, sample: int = 2000
+) -> tuple[pd.DataFrame, BatchRef]:
     """The newest ``sample`` rows of the Milvus collection, vectors included."""
     from trendstream.vectorstore.milvus import VECTOR_FIELD, connect, with_retry
 
     ms = settings.milvus
     client = connect(ms)
     try:
-        rows = with_retry(ms, "sample rows", lambda: client.query(
-            ms.collection, filter="created_at >= 0", limit=sample,
-            output_fields=["id", "created_at", VECTOR_FIELD], consistency_level="Strong",
-        ))
+        rows = with_retry(
+            ms,
+            "sample rows",
+            lambda: client.query(
+                ms.collection,
+                filter="created_at >= 0",
+                limit=sample,
+                output_fields=["id", "created_at", VECTOR_FIELD],
+                consistency_level="Strong",
+            ),
+        )
     finally:
         client.close()
     frame = with_vector_derived(pd.DataFrame(rows, columns=["id", "created_at", VECTOR_FIELD]), now)
@@ -71,11 +82,15 @@ def vectors_frame(settings: Settings, now: datetime, sample: int = 2000) -> tupl
         "collection": ms.collection,
         "rows": len(frame),
         "sample_ids": ids[:50],
-        "created_at_range": [int(frame["created_at"].min()), int(frame["created_at"].max())] if ids else None,
+        "created_at_range": [int(frame["created_at"].min()), int(frame["created_at"].max())]
+        if ids
+        else None,
     }
 
 
-def with_vector_derived(frame: pd.DataFrame, now: datetime, vector_column: str = "embedding") -> pd.DataFrame:
+def with_vector_derived(
+    frame: pd.DataFrame, now: datetime, vector_column: str = "embedding"
+) -> pd.DataFrame:
     frame = frame.copy()
     vectors = [np.asarray(v, dtype=np.float64) for v in frame[vector_column]]
     frame["dimension"] = [v.shape[0] for v in vectors]
@@ -99,5 +114,10 @@ def stream_frame(settings: Settings) -> tuple[pd.DataFrame, BatchRef]:
 
     tweets, dead = retained(k.tweets_topic), retained(k.dead_letter_topic)
     lag = sum(p.lag for p in consumer_lag(settings, k.consumer_group, k.tweets_topic))
-    figures = {"tweets": tweets, "dead_letters": dead, "dead_letter_rate": dead / max(tweets, 1), "consumer_lag": lag}
+    figures = {
+        "tweets": tweets,
+        "dead_letters": dead,
+        "dead_letter_rate": dead / max(tweets, 1),
+        "consumer_lag": lag,
+    }
     return pd.DataFrame([figures]), {"kind": "stream", **figures}

@@ -57,7 +57,9 @@ def quality_dir(settings: Settings) -> Path:
     return settings.state_dir / "quality"
 
 
-def validate(settings: Settings, suite: SuiteSpec, frame: pd.DataFrame, batch_ref: dict[str, Any]) -> QualityResult:
+def validate(
+    settings: Settings, suite: SuiteSpec, frame: pd.DataFrame, batch_ref: dict[str, Any]
+) -> QualityResult:
     """Run ``suite`` on ``frame``; records the outcome, never raises on failure itself."""
     import great_expectations as gx
 
@@ -67,12 +69,23 @@ def validate(settings: Settings, suite: SuiteSpec, frame: pd.DataFrame, batch_re
     definition = gx.ValidationDefinition(
         name=f"{suite.name}_validation",
         data=asset.add_batch_definition_whole_dataframe(f"{suite.name}_batch"),
-        suite=context.suites.add(gx.ExpectationSuite(name=suite.name, expectations=[copy.copy(e) for e in suite.expectations])),
+        suite=context.suites.add(
+            gx.ExpectationSuite(
+                name=suite.name, expectations=[copy.copy(e) for e in suite.expectations]
+            )
+        ),
     )
-    outcome = context.validation_definitions.add(definition).run(batch_parameters={"dataframe": frame})
+    outcome = context.validation_definitions.add(definition).run(
+        batch_parameters={"dataframe": frame}
+    )
     failed = [_describe(r) for r in outcome.results if not r.success]
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    document = {"suite": suite.name, "batch": batch_ref, "rows": len(frame), **outcome.to_json_dict()}
+    document = {
+        "suite": suite.name,
+        "batch": batch_ref,
+        "rows": len(frame),
+        **outcome.to_json_dict(),
+    }
     result_path = _write(quality_dir(settings) / suite.name / f"{stamp}.json", document)
     _write(quality_dir(settings) / suite.name / "latest.json", document)
     quarantine = None

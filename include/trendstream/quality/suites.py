@@ -23,7 +23,8 @@ class SuiteSpec:
     def add_expectation(self, expectation: Expectation) -> None:
         self.expectations.append(expectation)
 
-# The analytics hashtag-window table as the stream job writes it (see trendstream.analytics).
+
+# The analytics hashtag-window table as the stream job writes it (see trendstream.stream.analytics).
 _TIMESTAMP = ["Timestamp", "datetime64", "datetime64[ns]", "datetime64[us]", "datetime64[ms]"]
 ANALYTICS_COLUMNS = {
     "window_start": _TIMESTAMP,
@@ -52,16 +53,28 @@ def analytics_suite(max_age_s: float, max_null_rate: float = 0.0) -> SuiteSpec:
     return suite
 
 
-def vectors_suite(dimension: int, max_future_s: float = 300.0, tolerance: float = 1e-3) -> SuiteSpec:
+def vectors_suite(
+    dimension: int, max_future_s: float = 300.0, tolerance: float = 1e-3
+) -> SuiteSpec:
     """Milvus rows: right dimension, unit norm (cosine search assumes it), unique ids, sane times."""
     suite = SuiteSpec(name="vectors")
     suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(min_value=1))
     suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column="id"))
     suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="id"))
-    suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="dimension", min_value=dimension, max_value=dimension))
-    suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="norm", min_value=1 - tolerance, max_value=1 + tolerance))
+    suite.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="dimension", min_value=dimension, max_value=dimension
+        )
+    )
+    suite.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="norm", min_value=1 - tolerance, max_value=1 + tolerance
+        )
+    )
     # created_at is neither in the future nor before Twitter existed (2006).
-    suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="age_s", min_value=-max_future_s))
+    suite.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(column="age_s", min_value=-max_future_s)
+    )
     suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="created_year", min_value=2006))
     return suite
 
@@ -70,7 +83,11 @@ def stream_suite(max_dead_letter_rate: float, max_lag: int) -> SuiteSpec:
     """Stream health figures (one row): dead-letter rate and consumer lag under thresholds."""
     suite = SuiteSpec(name="stream")
     suite.add_expectation(
-        gxe.ExpectColumnValuesToBeBetween(column="dead_letter_rate", min_value=0, max_value=max_dead_letter_rate)
+        gxe.ExpectColumnValuesToBeBetween(
+            column="dead_letter_rate", min_value=0, max_value=max_dead_letter_rate
+        )
     )
-    suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="consumer_lag", min_value=0, max_value=max_lag))
+    suite.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(column="consumer_lag", min_value=0, max_value=max_lag)
+    )
     return suite

@@ -17,8 +17,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any
 
 import orjson
 
@@ -54,7 +55,7 @@ def iter_records(
 
 
 def _layout(stream: io.BufferedReader) -> str:
-    """"array" (top-level JSON list), "document" (pretty-printed object) or "lines"."""
+    """ "array" (top-level JSON list), "document" (pretty-printed object) or "lines"."""
     head = stream.peek(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     if head[:1] == b"[":
         return "array"
@@ -95,7 +96,9 @@ def jsonl_blocks(path: Path | str, block_bytes: int = 2 << 20) -> Iterator[tuple
 
 
 def iter_lines(
-    lines: Iterable[bytes], name: str, max_record_bytes: int = MAX_RECORD_BYTES,
+    lines: Iterable[bytes],
+    name: str,
+    max_record_bytes: int = MAX_RECORD_BYTES,
     first_line: int = 1,
 ) -> Iterator[tuple[Record, str]]:
     """JSONL lines → records; ``first_line`` numbers positions when reading a block."""

@@ -134,7 +134,8 @@ def post_to_canonical(did: str, rkey: str, record: dict[str, Any]) -> dict[str, 
         "text": text,
         "created_at": record.get("createdAt"),
         "author_id": numeric_id(did),
-        "lang": langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str)
+        "lang": langs[0]
+        if isinstance(langs, list) and langs and isinstance(langs[0], str)
         else None,
         "hashtags": tags,
         "mentions": mentions,
@@ -172,11 +173,15 @@ class CursorState:
             return cls()
         try:
             data = json.loads(path.read_text())
-            return cls(time_us=data.get("time_us"),
-                       seen={(did, rkey): t for did, rkey, t in data.get("seen", [])})
+            return cls(
+                time_us=data.get("time_us"),
+                seen={(did, rkey): t for did, rkey, t in data.get("seen", [])},
+            )
         except (ValueError, TypeError, AttributeError) as exc:  # never silently skip ahead
-            raise ValueError(f"unreadable Jetstream cursor file {path} ({exc}); fix it, or delete "
-                             "it to start from the live tail") from None
+            raise ValueError(
+                f"unreadable Jetstream cursor file {path} ({exc}); fix it, or delete "
+                "it to start from the live tail"
+            ) from None
 
     def save(self, path: Path, margin_us: int) -> None:
         """Write atomically, keeping only keys a resume can replay."""
@@ -185,10 +190,14 @@ class CursorState:
             self.seen = {key: t for key, t in self.seen.items() if t >= floor}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({
-            "time_us": self.time_us,
-            "seen": [[did, rkey, t] for (did, rkey), t in self.seen.items()],
-        }))
+        tmp.write_text(
+            json.dumps(
+                {
+                    "time_us": self.time_us,
+                    "seen": [[did, rkey, t] for (did, rkey), t in self.seen.items()],
+                }
+            )
+        )
         os.replace(tmp, path)
 
     def resume_cursor(self, margin_us: int) -> int | None:
@@ -231,8 +240,9 @@ class JetstreamClient(ReconnectingClient):
             # close_timeout: when a run ends, unread events can hold up the closing handshake.
             with connect(url, open_timeout=10, close_timeout=1, max_size=MAX_MESSAGE_BYTES) as ws:
                 stats.connections += 1
-                log.info("Jetstream connected (connection %d, cursor %s)",
-                         stats.connections, cursor)
+                log.info(
+                    "Jetstream connected (connection %d, cursor %s)", stats.connections, cursor
+                )
                 last_checkpoint = self.clock.time()
                 received = 0
                 while not budget.done():

@@ -22,12 +22,13 @@ import math
 import random
 import string
 from bisect import bisect
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from datetime import datetime, timedelta, timezone
 from itertools import accumulate
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import orjson
 
@@ -43,7 +44,7 @@ from trendstream.sources.corpus import (
 )
 
 TWITTER_EPOCH_MS = 1288834974657
-DEFAULT_START = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+DEFAULT_START = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 TWEETS_FILE = "tweets.jsonl"
 ENGAGEMENTS_FILE = "engagements.jsonl"
 GROUND_TRUTH_FILE = "ground_truth.json"
@@ -77,7 +78,7 @@ class GeneratorConfig:
         if self.minutes <= 0 or self.rate <= 0:
             raise ValueError("minutes and rate must be positive")
         if self.start.tzinfo is None:
-            object.__setattr__(self, "start", self.start.replace(tzinfo=timezone.utc))
+            object.__setattr__(self, "start", self.start.replace(tzinfo=UTC))
         if self.trend_count > len(TRENDS):
             raise ValueError(f"at most {len(TRENDS)} trends (one per written family)")
         if self.decoys > len(DECOYS):
@@ -143,16 +144,18 @@ def plan_trends(config: GeneratorConfig, rng: random.Random) -> list[PlantedTren
         start = min(max(first, slot + rng.uniform(-0.05, 0.05) * duration), last)
         peak = start + duration * rng.uniform(0.35, 0.5)
         kind = "hashtag" if i % 2 == 0 else "no_hashtag"
-        plans.append(PlantedTrend(
-            trend_id=f"trend-{i + 1:02d}-{family.slug}",
-            kind=kind,
-            hashtag=family.hashtag.lower() if kind == "hashtag" and family.hashtag else None,
-            description=family.description,
-            start_s=round(start, 3),
-            peak_s=round(peak, 3),
-            end_s=round(start + duration, 3),
-            family=family,
-        ))
+        plans.append(
+            PlantedTrend(
+                trend_id=f"trend-{i + 1:02d}-{family.slug}",
+                kind=kind,
+                hashtag=family.hashtag.lower() if kind == "hashtag" and family.hashtag else None,
+                description=family.description,
+                start_s=round(start, 3),
+                peak_s=round(peak, 3),
+                end_s=round(start + duration, 3),
+                family=family,
+            )
+        )
     return plans
 
 
@@ -209,10 +212,54 @@ class _Generator:
     # --- identities ------------------------------------------------------------------
 
     def _make_users(self, n: int) -> list[tuple[str, str, str]]:
-        syllables = ["ka", "lo", "mi", "ra", "ne", "to", "su", "vi", "an", "el", "or", "ju",
-                     "pa", "de", "si", "mo", "ri", "za", "be", "no", "ta", "li", "ku", "xe"]
-        firsts = ["Alex", "Sam", "Maya", "Leo", "Nina", "Omar", "Iris", "Theo", "Zoe", "Ravi",
-                  "Ana", "Jonas", "Mei", "Luca", "Sara", "Kofi", "Elif", "Tom", "Yuki", "Ines"]
+        syllables = [
+            "ka",
+            "lo",
+            "mi",
+            "ra",
+            "ne",
+            "to",
+            "su",
+            "vi",
+            "an",
+            "el",
+            "or",
+            "ju",
+            "pa",
+            "de",
+            "si",
+            "mo",
+            "ri",
+            "za",
+            "be",
+            "no",
+            "ta",
+            "li",
+            "ku",
+            "xe",
+        ]
+        firsts = [
+            "Alex",
+            "Sam",
+            "Maya",
+            "Leo",
+            "Nina",
+            "Omar",
+            "Iris",
+            "Theo",
+            "Zoe",
+            "Ravi",
+            "Ana",
+            "Jonas",
+            "Mei",
+            "Luca",
+            "Sara",
+            "Kofi",
+            "Elif",
+            "Tom",
+            "Yuki",
+            "Ines",
+        ]
         users = []
         for i in range(n):
             handle = "".join(self.rng.choice(syllables) for _ in range(self.rng.randint(2, 4)))
@@ -342,10 +389,12 @@ class _Generator:
             data["entities"] = entities
         if ref is not None:
             data["referenced_tweets"] = [{"type": ref[0], "id": ref[1]}]
-        line = orjson.dumps({
-            "data": data,
-            "includes": {"users": [{"id": user[0], "name": user[2], "username": user[1]}]},
-        })
+        line = orjson.dumps(
+            {
+                "data": data,
+                "includes": {"users": [{"id": user[0], "name": user[2], "username": user[1]}]},
+            }
+        )
         self.tweet_count += 1
         self._plan_engagements(ms, tid, user[0], engagement_mean)
         return line
@@ -374,8 +423,14 @@ class _Generator:
             user = self.users[int(rnd() * len(self.users))][0]
             self.seq += 1
             heapq.heappush(
-                self.pending, (min(ms + delay, end_ms), self.seq, kind, user,
-                               tweet_id if kind != 4 else author_id)
+                self.pending,
+                (
+                    min(ms + delay, end_ms),
+                    self.seq,
+                    kind,
+                    user,
+                    tweet_id if kind != 4 else author_id,
+                ),
             )
 
     def _due_engagements(self, until_ms: int) -> list[bytes]:
@@ -384,16 +439,20 @@ class _Generator:
         while pending and pending[0][0] < until_ms:
             ms, _, kind, user, target = heapq.heappop(pending)
             etype = _ENGAGEMENT_TYPES[kind]
-            out.append(orjson.dumps({
-                "kind": "engagement",
-                "id": str(self._snowflake(ms, _WORKER_ENGAGEMENTS)),
-                "type": etype,
-                "user_id": user,
-                "created_at": self._iso(ms),
-                "tweet_id": target if etype != "follow" else "",
-                "target_user_id": target if etype == "follow" else "",
-                "source": "generator",
-            }))
+            out.append(
+                orjson.dumps(
+                    {
+                        "kind": "engagement",
+                        "id": str(self._snowflake(ms, _WORKER_ENGAGEMENTS)),
+                        "type": etype,
+                        "user_id": user,
+                        "created_at": self._iso(ms),
+                        "tweet_id": target if etype != "follow" else "",
+                        "target_user_id": target if etype == "follow" else "",
+                        "source": "generator",
+                    }
+                )
+            )
         self.engagement_count += len(out)
         return out
 
@@ -422,8 +481,12 @@ class _Generator:
         config["start"] = iso(0)
         return {
             "config": config,
-            "stream": {"start": iso(0), "end": iso(c.seconds), "tweets": self.tweet_count,
-                       "engagements": self.engagement_count},
+            "stream": {
+                "start": iso(0),
+                "end": iso(c.seconds),
+                "tweets": self.tweet_count,
+                "engagements": self.engagement_count,
+            },
             "trends": [
                 {
                     "trend_id": t.trend_id,
@@ -453,8 +516,8 @@ class _Generator:
 
 @lru_cache(maxsize=8192)
 def _second_prefix(epoch_s: int) -> str:
-    """"2025-06-01T12:00:05." for an epoch second; strftime per post was a hot spot."""
-    return datetime.fromtimestamp(epoch_s, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
+    """ "2025-06-01T12:00:05." for an epoch second; strftime per post was a hot spot."""
+    return datetime.fromtimestamp(epoch_s, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.")
 
 
 def generate_stream(config: GeneratorConfig) -> GeneratedStream:

@@ -31,7 +31,7 @@ def run_live_source(
     clock: Clock | None = None,
 ) -> dict[str, Any]:
     """Stream ``source`` ("x" or "bluesky") until a limit; returns connector and ingest counts."""
-    from trendstream.ingest import Ingestor
+    from trendstream.sources.ingest import Ingestor
 
     if source not in LIVE_SOURCES:
         raise ValueError(f"unknown live source {source!r}; choose one of {', '.join(LIVE_SOURCES)}")

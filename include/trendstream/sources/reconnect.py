@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 class Sink(Protocol):
-    """Where posts go: :class:`trendstream.ingest.Ingestor` (validates, produces, dead-letters)."""
+    """Where posts go: :class:`trendstream.sources.ingest.Ingestor` (validates, produces, dead-letters)."""
 
     def submit(self, raw: bytes | str | dict[str, Any], position: str) -> bool: ...
 
@@ -171,9 +171,16 @@ class ReconnectingClient:
                 budget.wait(delay)
         finally:
             self._checkpoint(sink)
-        log.info("%s done: %d posts (%d accepted, %d duplicates dropped, %d other events) "
-                 "over %d connections", self.name, stats.posts, stats.accepted, stats.duplicates,
-                 stats.skipped, stats.connections)
+        log.info(
+            "%s done: %d posts (%d accepted, %d duplicates dropped, %d other events) "
+            "over %d connections",
+            self.name,
+            stats.posts,
+            stats.accepted,
+            stats.duplicates,
+            stats.skipped,
+            stats.connections,
+        )
         return stats
 
     def _connect_once(

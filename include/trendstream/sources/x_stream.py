@@ -148,8 +148,11 @@ class XStreamClient(ReconnectingClient):
         self, rules: Sequence[tuple[str, str]], *, dry_run: bool = False
     ) -> list[StreamRule]:
         """Add ``(value, tag)`` rules; X refuses invalid or duplicate rules with a reason."""
-        payload = {"add": [{"value": value, "tag": tag} if tag else {"value": value}
-                           for value, tag in rules]}
+        payload = {
+            "add": [
+                {"value": value, "tag": tag} if tag else {"value": value} for value, tag in rules
+            ]
+        }
         body = self._rules_call("POST", payload, dry_run=dry_run)
         return [_rule(item) for item in body.get("data") or []]
 
@@ -171,8 +174,9 @@ class XStreamClient(ReconnectingClient):
         body = response.json()
         errors = body.get("errors") or []
         if errors:  # per-rule refusals come back with HTTP 200/201
-            reasons = "; ".join(f"{e.get('title', '?')}: {e.get('value', e.get('detail', ''))}"
-                                for e in errors)
+            reasons = "; ".join(
+                f"{e.get('title', '?')}: {e.get('value', e.get('detail', ''))}" for e in errors
+            )
             if not body.get("data") and not body.get("meta", {}).get("summary", {}).get("deleted"):
                 raise XStreamError(f"rules refused: {reasons}")
             log.warning("some rules were refused: %s", reasons)
@@ -249,8 +253,12 @@ class XStreamClient(ReconnectingClient):
         limit = RateLimit.from_headers(response.headers)
         if limit is not None:
             self.rate_limit = limit
-            log.info("X rate limit: %d/%d left, resets at %d",
-                     limit.remaining, limit.limit, limit.reset_epoch)
+            log.info(
+                "X rate limit: %d/%d left, resets at %d",
+                limit.remaining,
+                limit.limit,
+                limit.reset_epoch,
+            )
 
     def _earliest_retry_s(self) -> float:
         """Until the rate-limit window resets, when the last response said none are left."""
@@ -270,8 +278,11 @@ def _handle_stream_errors(errors: list[Any]) -> None:
 
 
 def _rule(item: dict[str, Any]) -> StreamRule:
-    return StreamRule(id=str(item.get("id", "")), value=str(item.get("value", "")),
-                      tag=str(item.get("tag", "") or ""))
+    return StreamRule(
+        id=str(item.get("id", "")),
+        value=str(item.get("value", "")),
+        tag=str(item.get("tag", "") or ""),
+    )
 
 
 def _problem(response: httpx.Response) -> str:

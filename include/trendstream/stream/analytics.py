@@ -6,7 +6,7 @@ reached Kafka, so a replayed archive gives the same answers):
 * ``hashtags``: posts per hashtag in tumbling ``settings.stream.window_seconds`` windows;
 * ``engagement``: likes/retweets/replies/quotes per second per tweet, and overall (the
   row with ``tweet_id = "*"``);
-* ``users``: each user's activity score (formula in :mod:`trendstream.analytics.scores`),
+* ``users``: each user's activity score (formula in :mod:`trendstream.stream.scores`),
   as decayed sums per half-life window that :func:`load_latest` adds up per user.
 
 Records are parsed in the JVM (:mod:`trendstream.stream.parse`: the validator's rules in a
@@ -26,11 +26,12 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from trendstream.analytics.scores import ACTION_WEIGHTS, window_score
 from trendstream.stream.parse import parse_stream
+from trendstream.stream.scores import ACTION_WEIGHTS, window_score
 
 log = logging.getLogger(__name__)
 
@@ -56,21 +57,28 @@ def _windowed(events, settings, length: str):
     """``events`` with the watermark on ``created_at`` and a ``window`` column of ``length``."""
     from pyspark.sql import functions as F
 
-    return (events.withWatermark("created_at", f"{settings.stream.watermark_seconds} seconds")
-            .withColumn("window", F.window("created_at", length)))
+    return events.withWatermark(
+        "created_at", f"{settings.stream.watermark_seconds} seconds"
+    ).withColumn("window", F.window("created_at", length))
 
 
 def hashtag_counts(raw_df, settings):
     """Posts per hashtag per tumbling window (update mode)."""
     from pyspark.sql import functions as F
 
-    tags = _events(raw_df, settings, "tweet").select("created_at", F.explode("hashtags").alias("hashtag"))
+    tags = _events(raw_df, settings, "tweet").select(
+        "created_at", F.explode("hashtags").alias("hashtag")
+    )
     return (
         _windowed(tags, settings, f"{settings.stream.window_seconds} seconds")
         .groupBy("window", "hashtag")
         .agg(F.count(F.lit(1)).alias("count"))
-        .select(F.col("window.start").alias("window_start"), F.col("window.end").alias("window_end"),
-                "hashtag", "count")
+        .select(
+            F.col("window.start").alias("window_start"),
+            F.col("window.end").alias("window_end"),
+            "hashtag",
+            "count",
+        )
     )
 
 
@@ -79,22 +87,28 @@ def engagement_rates(raw_df, settings):
     from pyspark.sql import functions as F
 
     events = _events(raw_df, settings, "engagement").where(
-        F.col("type").isin(*ENGAGEMENT_COLUMNS) & (F.col("tweet_id") != ""))
-    both = events.select("created_at", "type",
-                         F.explode(F.array("tweet_id", F.lit("*"))).alias("tweet_id"))
-    counts = [F.count(F.when(F.col("type") == kind, 1)).alias(column)
-              for kind, column in ENGAGEMENT_COLUMNS.items()]
+        F.col("type").isin(*ENGAGEMENT_COLUMNS) & (F.col("tweet_id") != "")
+    )
+    both = events.select(
+        "created_at", "type", F.explode(F.array("tweet_id", F.lit("*"))).alias("tweet_id")
+    )
+    counts = [
+        F.count(F.when(F.col("type") == kind, 1)).alias(column)
+        for kind, column in ENGAGEMENT_COLUMNS.items()
+    ]
     return (
         _windowed(both, settings, "1 second")
         .groupBy("window", "tweet_id")
         .agg(*counts)
-        .select(F.col("window.start").alias("window_start"), "tweet_id", *ENGAGEMENT_COLUMNS.values())
+        .select(
+            F.col("window.start").alias("window_start"), "tweet_id", *ENGAGEMENT_COLUMNS.values()
+        )
     )
 
 
 def user_scores(raw_df, settings):
     """Each user's activity per half-life window: ``score`` is the window's decayed sum
-    rebased to its start (see :mod:`trendstream.analytics.scores`), plus the window's
+    rebased to its start (see :mod:`trendstream.stream.scores`), plus the window's
     latest action and action count. Reads tweets and engagements (one source);
     :func:`load_latest` combines a user's windows into the score."""
     from pyspark.sql import functions as F
@@ -104,7 +118,9 @@ def user_scores(raw_df, settings):
     post = F.col("kind") == "tweet"
     actions = parsed.select(
         F.when(post, F.col("author_id")).otherwise(F.col("user_id")).alias("user_id"),
-        F.when(post, F.lit("post")).otherwise(F.col("type")).alias("action"), "created_at")
+        F.when(post, F.lit("post")).otherwise(F.col("type")).alias("action"),
+        "created_at",
+    )
     weight = F.lit(0.0)
     for action, w in ACTION_WEIGHTS.items():
         weight = F.when(F.col("action") == action, F.lit(w)).otherwise(weight)
@@ -112,9 +128,18 @@ def user_scores(raw_df, settings):
     return (
         _windowed(actions, settings, f"{int(half_life)} seconds")
         .groupBy("user_id", "window")
-        .agg(F.sum(weight * F.pow(F.lit(2.0), age_s / half_life)).alias("score"),
-             F.max("created_at").alias("last_action_at"), F.count(F.lit(1)).alias("actions"))
-        .select("user_id", F.col("window.start").alias("window_start"), "score", "last_action_at", "actions")
+        .agg(
+            F.sum(weight * F.pow(F.lit(2.0), age_s / half_life)).alias("score"),
+            F.max("created_at").alias("last_action_at"),
+            F.count(F.lit(1)).alias("actions"),
+        )
+        .select(
+            "user_id",
+            F.col("window.start").alias("window_start"),
+            "score",
+            "last_action_at",
+            "actions",
+        )
     )
 
 
@@ -136,8 +161,11 @@ def batch_writer(name: str, topic: str, settings) -> Callable[[Any, int], None]:
         with IdempotentProducer(settings) as producer:
             for row in table.to_pylist():
                 key = "|".join(str(row[k]) for k in keys)
-                producer.produce(topic, json.dumps({**row, "batch_id": batch_id},
-                                                   default=_json_default).encode(), key)
+                producer.produce(
+                    topic,
+                    json.dumps({**row, "batch_id": batch_id}, default=_json_default).encode(),
+                    key,
+                )
         log.info("%s batch %d: %d rows", name, batch_id, table.num_rows)
 
     return write
@@ -152,8 +180,10 @@ def write_parquet(root: Path, batch_id: int, table) -> None:
     staging = root / f".batch={batch_id}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    pq.write_table(table.append_column("batch_id", pa.array([batch_id] * table.num_rows, pa.int64())),
-                   staging / "part-0.parquet")
+    pq.write_table(
+        table.append_column("batch_id", pa.array([batch_id] * table.num_rows, pa.int64())),
+        staging / "part-0.parquet",
+    )
     shutil.rmtree(final, ignore_errors=True)
     staging.rename(final)
 
@@ -183,7 +213,8 @@ def user_totals(windows, half_life_s: float):
     seconds = (windows["window_start"] - latest).dt.total_seconds()
     terms = windows.assign(score=window_score(windows["score"], seconds, 0.0, half_life_s))
     return terms.groupby("user_id", as_index=False).agg(
-        score=("score", "sum"), last_action_at=("last_action_at", "max"), actions=("actions", "sum"))
+        score=("score", "sum"), last_action_at=("last_action_at", "max"), actions=("actions", "sum")
+    )
 
 
 def _json_default(value: Any) -> Any:

@@ -30,10 +30,11 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from trendstream.core.settings import Deployment
 from trendstream.stream.sink import STAGES, BatchReport, EmbedSink
@@ -62,11 +63,15 @@ def spark_jars(settings) -> list[Path]:
     """The jars under ``<jvm_lib>/spark``: Spark's Kafka connector with what pyspark lacks,
     and our record parser (:mod:`trendstream.stream.parse`)."""
     jars = sorted((settings.jvm_lib / "spark").glob("*.jar"))
-    for prefix, what in (("spark-sql-kafka-0-10_", "Spark's Kafka connector"),
-                         ("trendstream-spark-parse", "the record parser")):
+    for prefix, what in (
+        ("spark-sql-kafka-0-10_", "Spark's Kafka connector"),
+        ("trendstream-spark-parse", "the record parser"),
+    ):
         if not any(j.name.startswith(prefix) for j in jars):
-            raise FileNotFoundError(f"{what} is missing in {settings.jvm_lib}/spark; run scripts/setup.sh "
-                                    "(mvn -f jvm/pom.xml package dependency:copy-dependencies)")
+            raise FileNotFoundError(
+                f"{what} is missing in {settings.jvm_lib}/spark; run scripts/setup.sh "
+                "(mvn -f jvm/pom.xml package dependency:copy-dependencies)"
+            )
     return jars
 
 
@@ -93,8 +98,10 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         # A loaded machine can take longer than the 15 s default to start a Python worker.
         .config("spark.python.authenticate.socketTimeout", "120s")
-        .config("spark.sql.streaming.stateStore.providerClass",
-                "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider")
+        .config(
+            "spark.sql.streaming.stateStore.providerClass",
+            "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider",
+        )
         # Spark's own Kafka source/sink, resolved by Maven (spark-submit passes --jars too).
         .config("spark.jars", ",".join(str(j) for j in spark_jars(settings)))
     )
@@ -103,10 +110,12 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
         # ports must not listen on the host's network address.
         os.environ.setdefault("SPARK_LOCAL_IP", LOOPBACK)
         builder = builder.config("spark.driver.bindAddress", LOOPBACK).config(
-            "spark.driver.host", LOOPBACK)
+            "spark.driver.host", LOOPBACK
+        )
     if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit: we pick the master
         builder = builder.master(settings.stream.master).config(
-            "spark.driver.memory", settings.stream.driver_memory)
+            "spark.driver.memory", settings.stream.driver_memory
+        )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
@@ -126,8 +135,15 @@ def query_group(settings, name: str) -> str:
     return group if name == "embed" else f"{group}.{name}"
 
 
-def query_starters(spark, settings, sink: EmbedSink, *, available_now: bool,
-                   max_offsets_per_trigger: int | None, analytics: bool) -> dict[str, Callable[[], Any]]:
+def query_starters(
+    spark,
+    settings,
+    sink: EmbedSink,
+    *,
+    available_now: bool,
+    max_offsets_per_trigger: int | None,
+    analytics: bool,
+) -> dict[str, Callable[[], Any]]:
     """name → a function (re)starting that query from its checkpoint."""
     from trendstream.stream import analytics as an
     from trendstream.stream.parse import dead_letter_rows, parse_stream
@@ -138,38 +154,64 @@ def query_starters(spark, settings, sink: EmbedSink, *, available_now: bool,
         return read_kafka(spark, settings, topics, max_offsets_per_trigger=max_offsets_per_trigger)
 
     def start(name: str, df, sink_fn, mode: str) -> Callable[[], Any]:
-        return _starter(settings, name, df, lambda w: w.outputMode(mode).foreachBatch(sink_fn),
-                        available_now=available_now)
+        return _starter(
+            settings,
+            name,
+            df,
+            lambda w: w.outputMode(mode).foreachBatch(sink_fn),
+            available_now=available_now,
+        )
 
     tweets, engagements = [k.tweets_topic], [k.engagements_topic]
     starters = {}
     if analytics:  # started first: quick to initialise, while embed loads the model
         starters["hashtags"] = start(
-            "hashtags", lambda: an.hashtag_counts(read(tweets), settings),
-            an.batch_writer("hashtags", k.hashtag_counts_topic, settings), "update")
+            "hashtags",
+            lambda: an.hashtag_counts(read(tweets), settings),
+            an.batch_writer("hashtags", k.hashtag_counts_topic, settings),
+            "update",
+        )
         starters["engagement"] = start(
-            "engagement", lambda: an.engagement_rates(read(engagements), settings),
-            an.batch_writer("engagement", k.engagement_rates_topic, settings), "update")
+            "engagement",
+            lambda: an.engagement_rates(read(engagements), settings),
+            an.batch_writer("engagement", k.engagement_rates_topic, settings),
+            "update",
+        )
         starters["users"] = start(
-            "users", lambda: an.user_scores(read(tweets + engagements), settings),
-            an.batch_writer("users", k.user_scores_topic, settings), "update")
+            "users",
+            lambda: an.user_scores(read(tweets + engagements), settings),
+            an.batch_writer("users", k.user_scores_topic, settings),
+            "update",
+        )
         starters["dead_letters"] = _starter(
-            settings, "dead_letters",
+            settings,
+            "dead_letters",
             lambda: dead_letter_rows(parse_stream(read(engagements), settings), "engagement"),
-            lambda w: kafka_sink(w, settings, k.dead_letter_topic), available_now=available_now)
+            lambda w: kafka_sink(w, settings, k.dead_letter_topic),
+            available_now=available_now,
+        )
     starters["embed"] = start("embed", lambda: read(tweets), sink, "append")
     return starters
 
 
-def _starter(settings, name: str, df: Callable[[], Any], sink: Callable[[Any], Any], *,
-             available_now: bool) -> Callable[[], Any]:
+def _starter(
+    settings, name: str, df: Callable[[], Any], sink: Callable[[Any], Any], *, available_now: bool
+) -> Callable[[], Any]:
     """A function (re)starting query ``name`` from its checkpoint: ``df()`` into ``sink``."""
+
     def starter():
-        writer = sink(df().writeStream.queryName(name).option(
-            "checkpointLocation", str(checkpoint_root(settings) / name)))
-        writer = (writer.trigger(availableNow=True) if available_now
-                  else writer.trigger(processingTime=f"{settings.stream.trigger_seconds} seconds"))
+        writer = sink(
+            df()
+            .writeStream.queryName(name)
+            .option("checkpointLocation", str(checkpoint_root(settings) / name))
+        )
+        writer = (
+            writer.trigger(availableNow=True)
+            if available_now
+            else writer.trigger(processingTime=f"{settings.stream.trigger_seconds} seconds")
+        )
         return writer.start()
+
     return starter
 
 
@@ -207,9 +249,13 @@ class Heartbeat:
         self._gauges = {
             "batch_id": Gauge("trendstream_stream_batch_id", "Last embed batch id"),
             "rows_per_second": Gauge("trendstream_stream_rows_per_second", "Embed batch rows/s"),
-            "batch_duration_s": Gauge("trendstream_stream_batch_duration_seconds", "Embed batch duration"),
+            "batch_duration_s": Gauge(
+                "trendstream_stream_batch_duration_seconds", "Embed batch duration"
+            ),
             "lag": Gauge("trendstream_stream_consumer_lag", "Tweets not yet embedded"),
-            "stage": Gauge("trendstream_stream_stage_seconds", "Last batch time per stage", ["stage"]),
+            "stage": Gauge(
+                "trendstream_stream_stage_seconds", "Last batch time per stage", ["stage"]
+            ),
         }
         log.info("serving Prometheus metrics on :%d", port)
 
@@ -240,15 +286,16 @@ class Heartbeat:
         duration = last.duration_s if last else None
         return {
             "pid": os.getpid(),
-            "timestamp": datetime.now(timezone.utc).isoformat(),
+            "timestamp": datetime.now(UTC).isoformat(),
             "status": self.status,
             "batch_id": last.batch_id if last else None,
             "input_rows": last.input_rows if last else None,
             "rows_per_second": round(last.input_rows / duration, 1) if last and duration else None,
             "batch_duration_s": round(duration, 3) if duration is not None else None,
             "stage_seconds": {s: round(last.seconds[s], 4) for s in STAGES} if last else None,
-            "encode_rows_per_second": (round(last.encode_rows_per_s, 1)
-                                       if last and last.encode_rows_per_s else None),
+            "encode_rows_per_second": (
+                round(last.encode_rows_per_s, 1) if last and last.encode_rows_per_s else None
+            ),
             "tweets_upserted": last.upserted if last else None,
             "dead_letters": last.dead_letters if last else None,
             "last_offsets": last.end_offsets if last else None,
@@ -265,8 +312,10 @@ class Heartbeat:
 
         k = self.settings.kafka
         try:
-            return sum(p.lag for p in consumer_lag(self.settings, k.consumer_group, k.tweets_topic,
-                                                   timeout=5.0))
+            return sum(
+                p.lag
+                for p in consumer_lag(self.settings, k.consumer_group, k.tweets_topic, timeout=5.0)
+            )
         except Exception as exc:  # the heartbeat must not die with the broker
             log.warning("could not read consumer lag: %s", exc)
             return None
@@ -289,9 +338,11 @@ def _query_summary(query) -> dict[str, Any]:
 def _stop_signal() -> threading.Event:
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
+
         def handler(signum, _frame):
             log.warning("received %s: stopping the stream queries", signal.Signals(signum).name)
             stop.set()
+
         signal.signal(signal.SIGTERM, handler)
     return stop
 
@@ -301,15 +352,25 @@ def _started(start: Callable[[], Any], stop: threading.Event):
     do not all compete for a small machine's cores (and broker round trips) at once."""
     query = start()
     deadline = time.monotonic() + STARTUP_WAIT_S
-    while (query.isActive and query.status.get("message") == "Initializing sources"
-           and time.monotonic() < deadline and not stop.is_set()):
+    while (
+        query.isActive
+        and query.status.get("message") == "Initializing sources"
+        and time.monotonic() < deadline
+        and not stop.is_set()
+    ):
         time.sleep(0.2)
     return query
 
 
-def run_stream(settings, available_now: bool = False, max_offsets_per_trigger: int | None = None,
-               *, analytics: bool | None = None, reset: bool = False,
-               stop: threading.Event | None = None) -> dict[str, Any]:
+def run_stream(
+    settings,
+    available_now: bool = False,
+    max_offsets_per_trigger: int | None = None,
+    *,
+    analytics: bool | None = None,
+    reset: bool = False,
+    stop: threading.Event | None = None,
+) -> dict[str, Any]:
     """Run the job until stopped (SIGTERM / ``stop``) or, with ``available_now``, until every
     query has processed what was in Kafka at start. Returns the last heartbeat."""
     from trendstream.kafka.admin import ensure_topics
@@ -327,8 +388,14 @@ def run_stream(settings, available_now: bool = False, max_offsets_per_trigger: i
     spark = spark_session(settings)
     sink = EmbedSink(settings)
     sink.on_batch = heartbeat.batch
-    starters = query_starters(spark, settings, sink, available_now=available_now,
-                              max_offsets_per_trigger=max_offsets_per_trigger, analytics=analytics)
+    starters = query_starters(
+        spark,
+        settings,
+        sink,
+        available_now=available_now,
+        max_offsets_per_trigger=max_offsets_per_trigger,
+        analytics=analytics,
+    )
     publisher = register_publisher(spark, settings, {n: query_group(settings, n) for n in starters})
     running: dict[str, Any] = {}
     failures = dict.fromkeys(starters, 0)
@@ -344,7 +411,9 @@ def run_stream(settings, available_now: bool = False, max_offsets_per_trigger: i
             for name, query in list(running.items()):
                 heartbeat.queries[name] = _query_summary(query)
                 if query.isActive:
-                    if query.lastProgress is not None and (query.lastProgress.get("numInputRows") or 0):
+                    if query.lastProgress is not None and (
+                        query.lastProgress.get("numInputRows") or 0
+                    ):
                         failures[name] = 0
                     continue
                 del running[name]
@@ -356,11 +425,17 @@ def run_stream(settings, available_now: bool = False, max_offsets_per_trigger: i
                 failures[name] += 1
                 heartbeat.restarts[name] = heartbeat.restarts.get(name, 0) + 1
                 if failures[name] > settings.stream.max_restarts:
-                    raise StreamJobFailed(f"query {name} failed {failures[name]} times in a row; "
-                                          f"last error: {_short(error)}")
+                    raise StreamJobFailed(
+                        f"query {name} failed {failures[name]} times in a row; "
+                        f"last error: {_short(error)}"
+                    )
                 delay = min(2.0 ** (failures[name] - 1), settings.stream.restart_backoff_max_s)
-                log.error("query %s failed (%s); restarting from its checkpoint in %.0fs",
-                          name, _short(error), delay)
+                log.error(
+                    "query %s failed (%s); restarting from its checkpoint in %.0fs",
+                    name,
+                    _short(error),
+                    delay,
+                )
                 heartbeat.status = "retrying"
                 retry_at[name] = now + delay
             for name, when in list(retry_at.items()):
@@ -384,5 +459,7 @@ def run_stream(settings, available_now: bool = False, max_offsets_per_trigger: i
 def _short(error: Any) -> str:
     text = str(getattr(error, "desc", None) or error)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    causes = [line for line in lines if "Error" in line or "Exception" in line or "Unavailable" in line]
+    causes = [
+        line for line in lines if "Error" in line or "Exception" in line or "Unavailable" in line
+    ]
     return (causes[-1] if causes else lines[0] if lines else repr(error))[:500]

@@ -30,20 +30,24 @@ from typing import Any
 from trendstream.core.schema import (
     MAX_RECORD_BYTES,
     MAX_TEXT_CHARS,
-    DeadLetterReason as R,
     Engagement,
     InvalidRecord,
     Tweet,
     parse_event,
+)
+from trendstream.core.schema import (
+    DeadLetterReason as R,
 )
 from trendstream.kafka.dead_letter import MAX_RAW_BYTES
 
 DOUBT = "?"  # reason of a row the native rules cannot judge exactly (see module docstring)
 PARSER_CLASS = "io.trendstream.spark.RecordParser"
 PARSER_UDF = "trendstream_parse_record"
-PARSED = ("reason string, detail string, kind string, id string, author_id string, "
-          "created_at timestamp, text string, hashtags array<string>, user_id string, "
-          "tweet_id string, type string")
+PARSED = (
+    "reason string, detail string, kind string, id string, author_id string, "
+    "created_at timestamp, text string, hashtags array<string>, user_id string, "
+    "tweet_id string, type string"
+)
 PARSED_TYPES = dict(field.split(" ", 1) for field in PARSED.split(", "))
 
 
@@ -78,18 +82,27 @@ def _classes() -> tuple[str, str, str]:
     return (
         _ranges(lambda c: word.match(c) is not None),
         _ranges(str.isspace),
-        _ranges(lambda c: unicodedata.combining(c) != 0 or c in seconds
+        _ranges(
+            lambda c: (
+                unicodedata.combining(c) != 0
+                or c in seconds
                 or unicodedata.normalize("NFC", c) != c
-                or "\u1161" <= c <= "\u1175" or "\u11a8" <= c <= "\u11c2"),
+                or "\u1161" <= c <= "\u1175"
+                or "\u11a8" <= c <= "\u11c2"
+            )
+        ),
     )
 
 
 def _F():
     from pyspark.sql import functions as F
+
     return F
 
 
-def register_parser(spark, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: int = MAX_TEXT_CHARS) -> str:
+def register_parser(
+    spark, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: int = MAX_TEXT_CHARS
+) -> str:
     """The Java parser with these limits as a session function (registered once per session
     and limits; every query of the job shares it); returns its name. The jar comes through
     ``spark.jars`` (see ``stream.job.spark_jars``)."""
@@ -99,16 +112,22 @@ def register_parser(spark, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars:
     if spark.catalog.functionExists(name):
         return name
     try:
-        parser = spark.sparkContext._jvm.io.trendstream.spark.RecordParser(max_bytes, max_text_chars, *_classes())
+        parser = spark.sparkContext._jvm.io.trendstream.spark.RecordParser(
+            max_bytes, max_text_chars, *_classes()
+        )
     except TypeError:  # py4j: a package, not a class
-        raise RuntimeError(f"{PARSER_CLASS} is not on Spark's classpath; run scripts/setup.sh "
-                           "(mvn -f jvm/pom.xml package) and give Spark the jars of jvm/lib/spark") from None
+        raise RuntimeError(
+            f"{PARSER_CLASS} is not on Spark's classpath; run scripts/setup.sh "
+            "(mvn -f jvm/pom.xml package) and give Spark the jars of jvm/lib/spark"
+        ) from None
     return_type = spark._jsparkSession.parseDataType(_parse_datatype_string(PARSED).json())
     spark._jsparkSession.udf().register(name, parser, return_type)
     return name
 
 
-def parse_records(raw_df, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: int = MAX_TEXT_CHARS):
+def parse_records(
+    raw_df, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: int = MAX_TEXT_CHARS
+):
     """``raw_df`` (a Kafka frame with ``value``) plus the :data:`PARSED` columns: ``reason``
     (NULL when valid, ``"?"`` when doubtful), ``detail``, ``kind`` (tweet / engagement) and
     the event's fields. Pure JVM; see :func:`resolve_doubtful` for the doubtful rows."""
@@ -116,8 +135,12 @@ def parse_records(raw_df, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: 
     name = register_parser(raw_df.sparkSession, max_bytes=max_bytes, max_text_chars=max_text_chars)
     # One call per row: the struct is a column of its own, then split (a projection that
     # read the call once per field would run it eleven times).
-    with_struct = raw_df.select(*raw_df.columns, F.call_function(name, F.col("value")).alias("_parsed"))
-    return with_struct.select(*raw_df.columns, *[F.col(f"_parsed.{c}").alias(c) for c in PARSED_TYPES])
+    with_struct = raw_df.select(
+        *raw_df.columns, F.call_function(name, F.col("value")).alias("_parsed")
+    )
+    return with_struct.select(
+        *raw_df.columns, *[F.col(f"_parsed.{c}").alias(c) for c in PARSED_TYPES]
+    )
 
 
 def _python_verdicts(max_bytes: int, max_text_chars: int):
@@ -127,7 +150,9 @@ def _python_verdicts(max_bytes: int, max_text_chars: int):
         import pandas as pd
 
         rows = [_python_row(v, max_bytes, max_text_chars) if v is not None else {} for v in values]
-        frame = pd.DataFrame({c: pd.Series([row.get(c) for row in rows], dtype=object) for c in PARSED_TYPES})
+        frame = pd.DataFrame(
+            {c: pd.Series([row.get(c) for row in rows], dtype=object) for c in PARSED_TYPES}
+        )
         frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
         return frame
 
@@ -141,12 +166,23 @@ def _python_row(raw: bytes, max_bytes: int, max_text_chars: int) -> dict[str, An
     except InvalidRecord as exc:
         return {"reason": exc.reason.value, "detail": _utf8(exc.detail)}
     if isinstance(event, Tweet):
-        return {"kind": "tweet", "id": event.id, "author_id": event.author_id,
-                "created_at": event.created_at, "text": _utf8(event.text),
-                "hashtags": [_utf8(t) for t in event.hashtags]}
+        return {
+            "kind": "tweet",
+            "id": event.id,
+            "author_id": event.author_id,
+            "created_at": event.created_at,
+            "text": _utf8(event.text),
+            "hashtags": [_utf8(t) for t in event.hashtags],
+        }
     assert isinstance(event, Engagement)
-    return {"kind": "engagement", "id": event.id, "created_at": event.created_at,
-            "user_id": event.user_id, "tweet_id": _utf8(event.tweet_id), "type": event.type}
+    return {
+        "kind": "engagement",
+        "id": event.id,
+        "created_at": event.created_at,
+        "user_id": event.user_id,
+        "tweet_id": _utf8(event.tweet_id),
+        "type": event.type,
+    }
 
 
 def _utf8(text: str) -> str:
@@ -154,7 +190,9 @@ def _utf8(text: str) -> str:
     return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
-def resolve_doubtful(parsed, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: int = MAX_TEXT_CHARS):
+def resolve_doubtful(
+    parsed, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: int = MAX_TEXT_CHARS
+):
     """``parsed`` with the doubtful rows' verdicts and fields from :func:`parse_event`. The
     UDF receives the bytes of doubtful rows only (NULL for the rest)."""
     from pyspark.sql.functions import pandas_udf
@@ -164,13 +202,22 @@ def resolve_doubtful(parsed, *, max_bytes: int = MAX_RECORD_BYTES, max_text_char
     doubtful = F.col("reason") == DOUBT
     names = list(PARSED_TYPES)
     judged = parsed.withColumn("_python", judge(F.when(doubtful, F.col("value"))))
-    return judged.select(*[F.when(doubtful, F.col(f"_python.{c}")).otherwise(F.col(c)).alias(c)
-                           if c in names else F.col(c) for c in parsed.columns])
+    return judged.select(
+        *[
+            F.when(doubtful, F.col(f"_python.{c}")).otherwise(F.col(c)).alias(c)
+            if c in names
+            else F.col(c)
+            for c in parsed.columns
+        ]
+    )
 
 
 def parse_stream(raw_df, settings):
     """Every record of ``raw_df`` judged (native rules, :func:`parse_event` for doubtful rows)."""
-    limits = {"max_bytes": settings.max_record_bytes, "max_text_chars": settings.stream.max_text_chars}
+    limits = {
+        "max_bytes": settings.max_record_bytes,
+        "max_text_chars": settings.stream.max_text_chars,
+    }
     return resolve_doubtful(parse_records(raw_df, **limits), **limits)
 
 
@@ -187,28 +234,55 @@ def dead_letter_rows(parsed, expected_kind: str | None = "tweet"):
     reason, detail = F.col("reason"), F.col("detail")
     if expected_kind is not None:
         wrong = reason.isNull() & (F.col("kind") != expected_kind)
-        detail = F.when(wrong, F.concat(F.col("kind"), F.lit(f" record on the {expected_kind}s topic"))
-                        ).otherwise(detail)
+        detail = F.when(
+            wrong, F.concat(F.col("kind"), F.lit(f" record on the {expected_kind}s topic"))
+        ).otherwise(detail)
         reason = F.when(wrong, F.lit(R.UNKNOWN_FORMAT.value)).otherwise(reason)
     data = F.coalesce(F.col("value"), F.lit(b""))
     size = F.octet_length(data)
     kept = F.substring(data, 1, MAX_RAW_BYTES)
     # A cut through a character at the end is trimmed, as dead_letter_record does.
-    text = F.when(size <= MAX_RAW_BYTES, F.call_function("try_validate_utf8", data)).otherwise(F.coalesce(
-        *[F.call_function("try_validate_utf8", F.substring(data, 1, MAX_RAW_BYTES - k)) for k in range(4)]))
+    text = F.when(size <= MAX_RAW_BYTES, F.call_function("try_validate_utf8", data)).otherwise(
+        F.coalesce(
+            *[
+                F.call_function("try_validate_utf8", F.substring(data, 1, MAX_RAW_BYTES - k))
+                for k in range(4)
+            ]
+        )
+    )
     source = F.col("topic")
-    position = F.concat_ws(":", source, F.col("partition").cast("string"), F.col("offset").cast("string"))
-    received = F.date_format(F.to_utc_timestamp(F.current_timestamp(), F.current_timezone()),
-                             "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+    position = F.concat_ws(
+        ":", source, F.col("partition").cast("string"), F.col("offset").cast("string")
+    )
+    received = F.date_format(
+        F.to_utc_timestamp(F.current_timestamp(), F.current_timezone()),
+        "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'",
+    )
     envelope = F.struct(
-        reason.alias("reason"), F.substring(detail, 1, 1000).alias("detail"), source.alias("source"),
-        position.alias("position"), F.lit("stream").alias("stage"), received.alias("received_at"),
+        reason.alias("reason"),
+        F.substring(detail, 1, 1000).alias("detail"),
+        source.alias("source"),
+        position.alias("position"),
+        F.lit("stream").alias("stage"),
+        received.alias("received_at"),
         F.coalesce(text, F.regexp_replace(F.base64(kept), "[\r\n]", "")).alias("raw"),
         F.when(text.isNotNull(), F.lit("utf-8")).otherwise(F.lit("base64")).alias("raw_encoding"),
-        size.alias("raw_size"), (size > MAX_RAW_BYTES).alias("raw_truncated"))
-    headers = F.array(*[F.struct(F.lit(k).alias("key"), v.cast("binary").alias("value")) for k, v in
-                        (("reason", reason), ("source", source), ("position", position),
-                         ("stage", F.lit("stream")))])
+        size.alias("raw_size"),
+        (size > MAX_RAW_BYTES).alias("raw_truncated"),
+    )
+    headers = F.array(
+        *[
+            F.struct(F.lit(k).alias("key"), v.cast("binary").alias("value"))
+            for k, v in (
+                ("reason", reason),
+                ("source", source),
+                ("position", position),
+                ("stage", F.lit("stream")),
+            )
+        ]
+    )
     return parsed.where(reason.isNotNull()).select(
         F.concat_ws(":", source, position).cast("binary").alias("key"),
-        F.to_json(envelope).cast("binary").alias("value"), headers.alias("headers"))
+        F.to_json(envelope).cast("binary").alias("value"),
+        headers.alias("headers"),
+    )

@@ -106,7 +106,11 @@ class EmbedSink:
         self.last = report
         log.info(
             "embed batch %d: %d records, %d tweets upserted, %d dead letters in %.2fs (%s)",
-            batch_id, report.input_rows, report.upserted, report.dead_letters, report.duration_s,
+            batch_id,
+            report.input_rows,
+            report.upserted,
+            report.dead_letters,
+            report.duration_s,
             ", ".join(f"{k} {v:.2f}s" for k, v in report.seconds.items()),
         )
         if self.on_batch is not None:
@@ -117,14 +121,19 @@ class EmbedSink:
         from trendstream.vectorstore.milvus import rows_from_tweets, upsert_rows
 
         settings = self.settings
-        topics, parts, offsets = (table.column(n).to_pylist() for n in ("topic", "partition", "offset"))
-        positions = [Position(t, p, o) for t, p, o in zip(topics, parts, offsets)]
+        topics, parts, offsets = (
+            table.column(n).to_pylist() for n in ("topic", "partition", "offset")
+        )
+        positions = [Position(t, p, o) for t, p, o in zip(topics, parts, offsets, strict=False)]
         for pos in positions:
             ends = report.end_offsets.setdefault(pos.topic, {})
             ends[str(pos.partition)] = max(ends.get(str(pos.partition), 0), pos.offset + 1)
-        parsed = parse_tweets(table.column("value").to_pylist(), positions,
-                              max_bytes=settings.max_record_bytes,
-                              max_text_chars=settings.stream.max_text_chars)
+        parsed = parse_tweets(
+            table.column("value").to_pylist(),
+            positions,
+            max_bytes=settings.max_record_bytes,
+            max_text_chars=settings.stream.max_text_chars,
+        )
         clock.lap("parse")
         if parsed.dead:
             self._dead_letter(parsed.dead)
@@ -138,7 +147,7 @@ class EmbedSink:
             return
         vectors = encode_texts(texts, settings.model)
         clock.lap("encode")
-        dicts = [{**t.to_dict(), "clean_text": text} for t, text in zip(tweets, texts)]
+        dicts = [{**t.to_dict(), "clean_text": text} for t, text in zip(tweets, texts, strict=False)]
         client = self._milvus()
         report.upserted = upsert_rows(client, settings, rows_from_tweets(dicts, vectors))
         clock.lap("upsert")
@@ -154,7 +163,12 @@ class EmbedSink:
         with IdempotentProducer(self.settings) as producer:
             for row in dead:
                 key, value, headers = dead_letter_record(
-                    row.raw, reason=row.reason, detail=row.detail, source=row.position.topic,
-                    position=str(row.position), stage="stream")
+                    row.raw,
+                    reason=row.reason,
+                    detail=row.detail,
+                    source=row.position.topic,
+                    position=str(row.position),
+                    stage="stream",
+                )
                 producer.produce(topic, value, key, headers=headers)
         log.warning("dead-lettered %d records to %s", len(dead), topic)

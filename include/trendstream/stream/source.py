@@ -22,8 +22,13 @@ Offsets = dict[str, dict[str, int]]
 COMMIT_TIMEOUT_S = 5.0
 
 
-def kafka_options(settings: Any, topics: list[str], *, max_offsets_per_trigger: int | None = None,
-                  starting_offsets: str | None = None) -> dict[str, str]:
+def kafka_options(
+    settings: Any,
+    topics: list[str],
+    *,
+    max_offsets_per_trigger: int | None = None,
+    starting_offsets: str | None = None,
+) -> dict[str, str]:
     """Spark Kafka source options for ``topics`` (``kafka.*`` ones go to the Kafka client)."""
     stream = settings.stream
     return {
@@ -40,8 +45,10 @@ def kafka_options(settings: Any, topics: list[str], *, max_offsets_per_trigger: 
 def client_options(settings: Any) -> dict[str, str]:
     """The ``kafka.*`` options of Spark's Kafka source and sink: bootstrap servers plus
     ``settings.kafka.client_config``."""
-    return {"kafka.bootstrap.servers": settings.kafka.bootstrap_servers,
-            **{f"kafka.{key}": str(value) for key, value in settings.kafka.client_config.items()}}
+    return {
+        "kafka.bootstrap.servers": settings.kafka.bootstrap_servers,
+        **{f"kafka.{key}": str(value) for key, value in settings.kafka.client_config.items()},
+    }
 
 
 def _for_topics(starting_offsets: str, topics: list[str]) -> str:
@@ -53,12 +60,22 @@ def _for_topics(starting_offsets: str, topics: list[str]) -> str:
     return json.dumps({t: offsets[t] for t in topics if t in offsets}, sort_keys=True)
 
 
-def read_kafka(spark: Any, settings: Any, topics: list[str], *,
-               max_offsets_per_trigger: int | None = None, starting_offsets: str | None = None):
+def read_kafka(
+    spark: Any,
+    settings: Any,
+    topics: list[str],
+    *,
+    max_offsets_per_trigger: int | None = None,
+    starting_offsets: str | None = None,
+):
     """A streaming DataFrame of ``topics`` (Spark's columns: key, value, topic, partition,
     offset, timestamp, timestampType)."""
-    options = kafka_options(settings, topics, max_offsets_per_trigger=max_offsets_per_trigger,
-                            starting_offsets=starting_offsets)
+    options = kafka_options(
+        settings,
+        topics,
+        max_offsets_per_trigger=max_offsets_per_trigger,
+        starting_offsets=starting_offsets,
+    )
     return spark.readStream.format("kafka").options(**options).load()
 
 
@@ -113,15 +130,19 @@ class OffsetPublisher(StreamingQueryListener):
             return
         with self._lock:
             done = self._published.setdefault(group, {})
-            ahead = {t: {p: o for p, o in parts.items() if o > done.get(t, {}).get(p, -1)}
-                     for t, parts in offsets.items()}
+            ahead = {
+                t: {p: o for p, o in parts.items() if o > done.get(t, {}).get(p, -1)}
+                for t, parts in offsets.items()
+            }
             ahead = {t: parts for t, parts in ahead.items() if parts}
             if not ahead:
                 return
             try:
                 commit_group_offsets(self.settings, group, ahead, timeout=COMMIT_TIMEOUT_S)
             except Exception as exc:  # the query must outlive a broker outage
-                log.warning("could not publish offsets of query %s to group %s: %s", name, group, exc)
+                log.warning(
+                    "could not publish offsets of query %s to group %s: %s", name, group, exc
+                )
                 return
             for topic, parts in ahead.items():
                 done.setdefault(topic, {}).update(parts)

@@ -7,8 +7,8 @@ Kafka or a model.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from trendstream.core.schema import (
     MAX_RECORD_BYTES,
@@ -70,8 +70,14 @@ def parse_tweets(
         if isinstance(event, Tweet):
             tweets.append((event, pos))
         else:
-            dead.append(DeadRow(bytes(raw), DeadLetterReason.UNKNOWN_FORMAT,
-                                f"{event.kind} record on the tweets topic", pos))
+            dead.append(
+                DeadRow(
+                    bytes(raw),
+                    DeadLetterReason.UNKNOWN_FORMAT,
+                    f"{event.kind} record on the tweets topic",
+                    pos,
+                )
+            )
     return Parsed(tweets, dead)
 
 

@@ -104,8 +104,11 @@ def burst_scores(
     smoothing: float = SMOOTHING,
 ) -> BurstScores:
     expected = expected_counts(
-        baseline_counts, window_seconds, baseline_seconds,
-        baseline_weight=baseline_weight, smoothing=smoothing,
+        baseline_counts,
+        window_seconds,
+        baseline_seconds,
+        baseline_weight=baseline_weight,
+        smoothing=smoothing,
     )
     window_counts = np.asarray(window_counts, np.float64)
     baseline_counts = np.asarray(baseline_counts, np.float64) * baseline_weight

@@ -20,8 +20,8 @@ memory linear and damps DBSCAN's chaining through long thin bridges.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 from scipy.sparse import coo_matrix, csr_matrix
@@ -166,7 +166,8 @@ def centroids_of(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def sum_by_label(vectors: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
     """Row sums per label as one sparse one-hot product (``np.add.at`` is ~100× slower)."""
     onehot = csr_matrix(
-        (np.ones(labels.size, np.float32), (labels, np.arange(labels.size))), shape=(count, labels.size)
+        (np.ones(labels.size, np.float32), (labels, np.arange(labels.size))),
+        shape=(count, labels.size),
     )
     return np.asarray(onehot @ vectors, dtype=np.float64)
 
@@ -220,7 +221,9 @@ def _ivf_blocks(
             yield members[c][start : start + ROW_CHUNK], cols
 
 
-def _components(graph: NeighbourGraph, subset: np.ndarray, level: float, min_samples: int) -> list[np.ndarray]:
+def _components(
+    graph: NeighbourGraph, subset: np.ndarray, level: float, min_samples: int
+) -> list[np.ndarray]:
     """DBSCAN on the posts ``subset`` using only their stored edges with similarity ≥ ``level``:
     core posts have ≥ ``min_samples`` such neighbours, components are connected core posts,
     and a border post joins the component of its most similar core neighbour."""

@@ -94,8 +94,11 @@ def detect_trends(
     window_seconds = max((at - window_start).total_seconds(), 1.0)
 
     clusters = cluster_vectors(
-        window.vectors, config.similarity_threshold, config.min_cluster_size,
-        cohesion=config.cluster_cohesion, seed=int(at.timestamp()),
+        window.vectors,
+        config.similarity_threshold,
+        config.min_cluster_size,
+        cohesion=config.cluster_cohesion,
+        seed=int(at.timestamp()),
     )
     timings["cluster_s"] = time.perf_counter() - clock
 
@@ -111,7 +114,9 @@ def detect_trends(
     timings["score_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    clusters, chosen, state, tracked = _select_and_track(window.vectors, clusters, scores, at, config, previous)
+    clusters, chosen, state, tracked = _select_and_track(
+        window.vectors, clusters, scores, at, config, previous
+    )
     timings["track_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -125,9 +130,14 @@ def detect_trends(
     )
     hashtag_trends = with_tweet_ids(
         hashtag_bursts(
-            window_tags, baseline_tags, window_seconds, baseline_seconds,
-            min_count=config.min_cluster_size, min_score=config.min_score,
-            max_trends=config.max_trends, min_growth=config.min_growth,
+            window_tags,
+            baseline_tags,
+            window_seconds,
+            baseline_seconds,
+            min_count=config.min_cluster_size,
+            min_score=config.min_score,
+            max_trends=config.max_trends,
+            min_growth=config.min_growth,
         ),
         window.ids,
         window.hashtags,
@@ -143,7 +153,12 @@ def detect_trends(
     }
     log.info(
         "snapshot %s: %d window posts, %d baseline, %d clusters, %d trends, %d hashtag bursts",
-        at.isoformat(), len(window), len(baseline), clusters.count, len(trends), len(hashtag_trends),
+        at.isoformat(),
+        len(window),
+        len(baseline),
+        clusters.count,
+        len(trends),
+        len(hashtag_trends),
     )
     return Detection(at, window_start, at, trends, hashtag_trends, state, stats)
 
@@ -166,13 +181,16 @@ def _select_and_track(
         (score >= config.min_score * CONTINUE_FACTOR)
         & (scores.growth >= max(1.0, config.min_growth * CONTINUE_FACTOR))
     )
-    prior = previous.centroid_matrix(dimension) if previous else np.empty((0, dimension), np.float32)
+    prior = (
+        previous.centroid_matrix(dimension) if previous else np.empty((0, dimension), np.float32)
+    )
     matches = match_centroids(clusters.centroids[candidates], prior, config.tracking_similarity)
     keep = [i for i, c in enumerate(candidates) if bursting[c] or i in matches]
     keep.sort(key=lambda i: -score[candidates[i]])
     chosen = [int(candidates[i]) for i in keep[: config.max_trends]]
-    clusters, chosen = merge_satellites(vectors, clusters, chosen, config.similarity_threshold,
-                                        seed=int(at.timestamp()))
+    clusters, chosen = merge_satellites(
+        vectors, clusters, chosen, config.similarity_threshold, seed=int(at.timestamp())
+    )
     centroids = clusters.centroids[chosen] if chosen else np.empty((0, dimension), np.float32)
     sizes = clusters.sizes
     state, tracked = advance(
@@ -186,7 +204,9 @@ def _select_and_track(
     return clusters, chosen, state, tracked
 
 
-def baseline_span_seconds(baseline: Posts, baseline_start: datetime, window_start: datetime) -> float:
+def baseline_span_seconds(
+    baseline: Posts, baseline_start: datetime, window_start: datetime
+) -> float:
     """How much history the baseline really covers: from its first post (or its nominal
     start, if earlier posts exist) to the window. A platform that has only run for 20
     minutes has a 20-minute baseline, whatever ``baseline_minutes`` says."""
@@ -222,7 +242,7 @@ def _label(
         rest_weight=rest.size / max(1, rest_sample.size),
     )
     trends = []
-    for cluster, rows, words, track in zip(chosen, members, keywords, tracked):
+    for cluster, rows, words, track in zip(chosen, members, keywords, tracked, strict=False):
         centroid = clusters.centroids[cluster]
         trends.append(
             Trend(
@@ -235,8 +255,10 @@ def _label(
                 hashtags=top_hashtags([window.hashtags[i] for i in rows]),
                 tweet_ids=[window.ids[i] for i in rows],
                 representatives=representatives(
-                    [window.ids[i] for i in rows], [window.texts[i] for i in rows],
-                    window.vectors[rows], centroid,
+                    [window.ids[i] for i in rows],
+                    [window.texts[i] for i in rows],
+                    window.vectors[rows],
+                    centroid,
                 ),
                 expected=float(scores.expected[cluster]),
                 baseline_count=float(scores.baseline_counts[cluster]),

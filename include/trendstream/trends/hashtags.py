@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -81,7 +81,7 @@ def with_tweet_ids(
 ) -> list[HashtagTrend]:
     """Attach the window's posts carrying each trending hashtag."""
     wanted = {t.hashtag: [] for t in trends}
-    for post_id, tags in zip(ids, hashtags):
+    for post_id, tags in zip(ids, hashtags, strict=False):
         for tag in {t.lower() for t in tags}:
             if tag in wanted:
                 wanted[tag].append(post_id)
@@ -107,11 +107,16 @@ def counts_from_parquet(analytics_dir: Path, start: datetime, end: datetime) -> 
 
     try:
         frame = pa.concat_tables(
-            [pq.read_table(f, columns=["window_start", "hashtag", "count", "batch_id"]) for f in files],
+            [
+                pq.read_table(f, columns=["window_start", "hashtag", "count", "batch_id"])
+                for f in files
+            ],
             promote_options="default",
         ).to_pandas()
     except (KeyError, ValueError, OSError, pa.ArrowInvalid) as exc:
-        log.warning("hashtag Parquet under %s unreadable (%s); counting posts instead", analytics_dir, exc)
+        log.warning(
+            "hashtag Parquet under %s unreadable (%s); counting posts instead", analytics_dir, exc
+        )
         return None
     starts = frame["window_start"]
     if getattr(starts.dt, "tz", None) is None:
@@ -119,8 +124,6 @@ def counts_from_parquet(analytics_dir: Path, start: datetime, end: datetime) -> 
     frame = frame[(starts >= start) & (starts < end)]
     latest = frame.sort_values("batch_id").drop_duplicates(["window_start", "hashtag"], keep="last")
     counts: Counter[str] = Counter()
-    for tag, n in zip(latest["hashtag"], latest["count"]):
+    for tag, n in zip(latest["hashtag"], latest["count"], strict=False):
         counts[str(tag).lower().lstrip("#")] += int(n)
     return counts
-
-

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -53,7 +53,7 @@ def ctfidf_keywords(
     class_words = [sum(c.values()) for c in classes] + [sum(rest.values()) * rest_weight]
     average = sum(class_words) / max(1, sum(1 for words in class_words if words))
     out: list[list[str]] = []
-    for counts, words in zip(classes, class_words):
+    for counts, words in zip(classes, class_words, strict=False):
         weights = {
             term: (count / words) * math.log(1.0 + average / totals[term])
             for term, count in counts.items()
@@ -68,7 +68,9 @@ def top_hashtags(
     """Hashtags carried by at least ``share`` of the cluster's posts, most used first."""
     counts = Counter(tag.lower() for tags in hashtags for tag in set(tags))
     floor = max(2, math.ceil(share * len(hashtags)))
-    return [tag for tag, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n >= floor][:top]
+    return [tag for tag, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n >= floor][
+        :top
+    ]
 
 
 def representatives(

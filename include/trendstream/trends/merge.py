@@ -43,8 +43,14 @@ def merge_satellites(
     kept: list[int] = []
     target: dict[int, int] = {}
     for cluster in chosen:
-        home = next((k for k in kept if _is_satellite(vectors, clusters, samples, cluster, k, threshold, rng)),
-                    None)
+        home = next(
+            (
+                k
+                for k in kept
+                if _is_satellite(vectors, clusters, samples, cluster, k, threshold, rng)
+            ),
+            None,
+        )
         if home is None:
             kept.append(cluster)
         else:
@@ -61,8 +67,15 @@ def merge_satellites(
     return Clusters(labels=labels, centroids=centroids), kept
 
 
-def _is_satellite(vectors: np.ndarray, clusters: Clusters, samples: dict[int, np.ndarray],
-                  a: int, b: int, threshold: float, rng: np.random.Generator) -> bool:
+def _is_satellite(
+    vectors: np.ndarray,
+    clusters: Clusters,
+    samples: dict[int, np.ndarray],
+    a: int,
+    b: int,
+    threshold: float,
+    rng: np.random.Generator,
+) -> bool:
     if float(clusters.centroids[a] @ clusters.centroids[b]) < CENTROID_FLOOR:
         return False
     small, large = (a, b) if samples[a].size <= samples[b].size else (b, a)

@@ -7,8 +7,9 @@ synthetic vectors in a benchmark without caring which.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ class Posts:
     def dimension(self) -> int:
         return int(self.vectors.shape[1]) if self.vectors.ndim == 2 else 0
 
-    def take(self, rows: np.ndarray | Sequence[int]) -> "Posts":
+    def take(self, rows: np.ndarray | Sequence[int]) -> Posts:
         rows = np.asarray(rows, dtype=np.int64)
         return Posts(
             ids=[self.ids[i] for i in rows],
@@ -56,14 +57,16 @@ class Posts:
             engagement=self.engagement[rows],
         )
 
-    def between(self, start_ms: int, end_ms: int) -> "Posts":
+    def between(self, start_ms: int, end_ms: int) -> Posts:
         """Posts with ``start_ms <= created_ms < end_ms``."""
         rows = np.flatnonzero((self.created_ms >= start_ms) & (self.created_ms < end_ms))
         return self.take(rows)
 
 
 def empty_posts(dimension: int) -> Posts:
-    return Posts(ids=[], vectors=np.empty((0, dimension), np.float32), created_ms=np.empty(0, np.int64))
+    return Posts(
+        ids=[], vectors=np.empty((0, dimension), np.float32), created_ms=np.empty(0, np.int64)
+    )
 
 
 def posts_from_rows(rows: Iterable[dict[str, Any]], dimension: int) -> Posts:
@@ -94,5 +97,8 @@ def _hashtag_tuple(value: Any) -> tuple[str, ...]:
 
 def _engagement(row: dict[str, Any]) -> float:
     return float(
-        sum(int(row.get(name) or 0) for name in ("like_count", "retweet_count", "reply_count", "quote_count"))
+        sum(
+            int(row.get(name) or 0)
+            for name in ("like_count", "retweet_count", "reply_count", "quote_count")
+        )
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -39,11 +39,11 @@ class ReportPaths:
 
 
 def iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def snapshot_key(at: datetime) -> str:
-    return at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def trend_payload(trend: Trend) -> dict[str, Any]:
@@ -56,12 +56,16 @@ def trend_payload(trend: Trend) -> dict[str, Any]:
         "keywords": list(trend.keywords),
         "hashtags": list(trend.hashtags),
         "tweet_ids": list(trend.tweet_ids),
-        "representatives": [{"tweet_id": r.tweet_id, "text": r.text} for r in trend.representatives],
+        "representatives": [
+            {"tweet_id": r.tweet_id, "text": r.text} for r in trend.representatives
+        ],
         "expected": round(trend.expected, 4),
         "baseline_count": trend.baseline_count,
         "engagement": trend.engagement,
         "first_seen": trend.first_seen,
-        "history": [{"snapshot_at": h[0], "size": h[1], "score": round(h[2], 4)} for h in trend.history],
+        "history": [
+            {"snapshot_at": h[0], "size": h[1], "score": round(h[2], 4)} for h in trend.history
+        ],
         "timeline": list(trend.timeline),
     }
 
@@ -73,8 +77,14 @@ def snapshot_payload(detection: Detection) -> dict[str, Any]:
         "window": {"start": iso(detection.window_start), "end": iso(detection.window_end)},
         "trends": [trend_payload(t) for t in detection.trends],
         "hashtag_baseline": [
-            {"hashtag": h.hashtag, "count": h.count, "expected": round(h.expected, 4),
-             "score": round(h.score, 4), "growth": round(h.growth, 4), "tweet_ids": h.tweet_ids}
+            {
+                "hashtag": h.hashtag,
+                "count": h.count,
+                "expected": round(h.expected, 4),
+                "score": round(h.score, 4),
+                "growth": round(h.growth, 4),
+                "tweet_ids": h.tweet_ids,
+            }
             for h in detection.hashtag_trends
         ],
         "stats": detection.stats,
@@ -99,27 +109,61 @@ def render_html(detection: Detection) -> str:
     names = [f"{t.trend_id} · {', '.join(t.keywords[:2])}" for t in trends]
     charts = []
     if trends:
-        charts.append(line_chart(
-            {n: t.timeline for n, t in zip(names, trends)},
-            "Trend volume in the window", "minute of window", "posts per minute",
-        ))
-        charts.append(line_chart(
-            {n: [h[1] for h in t.history] for n, t in zip(names, trends)},
-            "Trend size across snapshots", "snapshot", "posts in window",
-        ))
-        charts.append(bar_chart([t.trend_id for t in trends], [t.growth for t in trends],
-                                "Growth vs baseline (× expected)", "growth", log=True))
-        charts.append(bar_chart([t.trend_id for t in trends], [t.engagement for t in trends],
-                                "Engagement (likes+retweets+replies+quotes)", "engagement"))
+        charts.append(
+            line_chart(
+                {n: t.timeline for n, t in zip(names, trends, strict=False)},
+                "Trend volume in the window",
+                "minute of window",
+                "posts per minute",
+            )
+        )
+        charts.append(
+            line_chart(
+                {n: [h[1] for h in t.history] for n, t in zip(names, trends, strict=False)},
+                "Trend size across snapshots",
+                "snapshot",
+                "posts in window",
+            )
+        )
+        charts.append(
+            bar_chart(
+                [t.trend_id for t in trends],
+                [t.growth for t in trends],
+                "Growth vs baseline (× expected)",
+                "growth",
+                log=True,
+            )
+        )
+        charts.append(
+            bar_chart(
+                [t.trend_id for t in trends],
+                [t.engagement for t in trends],
+                "Engagement (likes+retweets+replies+quotes)",
+                "engagement",
+            )
+        )
     tags = detection.hashtag_trends[:12]
     if tags:
-        charts.append(bar_chart(["#" + h.hashtag for h in tags], [h.count for h in tags],
-                                "Bursting hashtags (baseline detector)", "posts"))
-    rows = "".join(_trend_row(t) for t in trends) or '<tr><td colspan="7">No trends in this window.</td></tr>'
-    tag_rows = "".join(
-        f"<tr><td>#{escape(h.hashtag)}</td><td>{h.count}</td><td>{h.expected:.2f}</td>"
-        f"<td>{h.score:.1f}</td></tr>" for h in detection.hashtag_trends
-    ) or '<tr><td colspan="4">No hashtag bursts.</td></tr>'
+        charts.append(
+            bar_chart(
+                ["#" + h.hashtag for h in tags],
+                [h.count for h in tags],
+                "Bursting hashtags (baseline detector)",
+                "posts",
+            )
+        )
+    rows = (
+        "".join(_trend_row(t) for t in trends)
+        or '<tr><td colspan="7">No trends in this window.</td></tr>'
+    )
+    tag_rows = (
+        "".join(
+            f"<tr><td>#{escape(h.hashtag)}</td><td>{h.count}</td><td>{h.expected:.2f}</td>"
+            f"<td>{h.score:.1f}</td></tr>"
+            for h in detection.hashtag_trends
+        )
+        or '<tr><td colspan="4">No hashtag bursts.</td></tr>'
+    )
     images = "".join(f'<img alt="chart" src="{c}">' for c in charts)
     stats = escape(", ".join(f"{k}={v}" for k, v in detection.stats.items()))
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -142,7 +186,7 @@ def _trend_row(trend: Trend) -> str:
         f"<tr><td>{escape(trend.trend_id)}</td>"
         f'<td><span class="badge {escape(trend.status)}">{escape(trend.status)}</span></td>'
         f"<td>{trend.score:.1f}</td><td>{trend.size}</td><td>{trend.growth:.1f}×</td>"
-        f"<td>{escape(', '.join(trend.keywords))}<br><span class=\"muted\">{tags}</span></td>"
+        f'<td>{escape(", ".join(trend.keywords))}<br><span class="muted">{tags}</span></td>'
         f"<td>{quotes}</td></tr>"
     )
 

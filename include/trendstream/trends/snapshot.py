@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from trendstream.core.settings import Settings
@@ -42,7 +42,7 @@ def run_snapshot(
     from trendstream.vectorstore.milvus import connect
 
     started = time.perf_counter()
-    at = _utc(at or datetime.now(timezone.utc))
+    at = _utc(at or datetime.now(UTC))
     window = window or timedelta(minutes=settings.trends.window_minutes)
     window_start = at - window
     baseline_start = window_start - timedelta(minutes=settings.trends.baseline_minutes)
@@ -62,15 +62,27 @@ def run_snapshot(
         config=settings.trends,
         previous=store.before(at),
         baseline_weight=baseline_weight,
-        hashtag_counts=None if window_tags is None or baseline_tags is None else (window_tags, baseline_tags),
+        hashtag_counts=None
+        if window_tags is None or baseline_tags is None
+        else (window_tags, baseline_tags),
     )
     detection.stats["load_s"] = round(load_s, 4)  # Milvus + Parquet reads, for the timing split
     store.save(detection.state)
     paths = write_report(detection, settings.reports_dir)
     seconds = time.perf_counter() - started
-    log.info("trend snapshot %s: %d trends in %.1fs → %s", at.isoformat(), len(detection.trends), seconds, paths.html)
+    log.info(
+        "trend snapshot %s: %d trends in %.1fs → %s",
+        at.isoformat(),
+        len(detection.trends),
+        seconds,
+        paths.html,
+    )
     return SnapshotResult(detection, snapshot_payload(detection), paths, seconds)
 
 
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return (
+        value.replace(tzinfo=UTC)
+        if value.tzinfo is None
+        else value.astimezone(UTC)
+    )

@@ -59,7 +59,9 @@ def status_of(sizes: list[int]) -> str:
     return "peaking" if sizes[-1] >= PEAK_BAND * max(sizes) else "fading"
 
 
-def match_centroids(current: np.ndarray, previous: np.ndarray, min_similarity: float) -> dict[int, int]:
+def match_centroids(
+    current: np.ndarray, previous: np.ndarray, min_similarity: float
+) -> dict[int, int]:
     """Greedy one-to-one matching, most similar pairs first: ``{current row: previous row}``."""
     if current.shape[0] == 0 or previous.shape[0] == 0:
         return {}
@@ -93,7 +95,7 @@ def advance(
     stamp = at.isoformat()
     prior = previous.trends if previous else []
     current: list[TrackedTrend] = []
-    for row, (size, score) in enumerate(zip(sizes, scores)):
+    for row, (size, score) in enumerate(zip(sizes, scores, strict=False)):
         if row in matches:
             old = prior[matches[row]]
             history = [*old.history, (stamp, int(size), float(score))]

@@ -54,14 +54,14 @@ def compact(client: MilvusClient, settings: Settings, wait_s: float = 300.0) -> 
             return {"action": "compact", "supported": False, "detail": str(exc)[:200]}
         raise
     if not job_id:
-        log.info("compaction of %s: server ran no job (Milvus Lite compacts internally)",
-                 ms.collection)
+        log.info(
+            "compaction of %s: server ran no job (Milvus Lite compacts internally)", ms.collection
+        )
         return {"action": "compact", "supported": False, "job_id": 0}
     deadline = time.monotonic() + wait_s
     state = "Executing"
     while time.monotonic() < deadline:
-        state = with_retry(ms, "get_compaction_state",
-                           lambda: client.get_compaction_state(job_id))
+        state = with_retry(ms, "get_compaction_state", lambda: client.get_compaction_state(job_id))
         if state == "Completed":
             break
         time.sleep(1.0)
@@ -75,10 +75,19 @@ def ttl_delete(client: MilvusClient, settings: Settings, older_than_ms: int) -> 
     expr = f"created_at < {int(older_than_ms)}"
     matching = count(client, settings, expr)
     if matching:
-        with_retry(ms, "ttl delete", lambda: client.delete(
-            ms.collection, filter=expr, timeout=ms.rpc_timeout_s, consistency_level=STRONG))
-    log.info("TTL delete on %s: removed %d rows created before %d", ms.collection, matching,
-             older_than_ms)
+        with_retry(
+            ms,
+            "ttl delete",
+            lambda: client.delete(
+                ms.collection, filter=expr, timeout=ms.rpc_timeout_s, consistency_level=STRONG
+            ),
+        )
+    log.info(
+        "TTL delete on %s: removed %d rows created before %d",
+        ms.collection,
+        matching,
+        older_than_ms,
+    )
     return {"action": "ttl_delete", "older_than_ms": int(older_than_ms), "deleted": matching}
 
 
@@ -100,18 +109,25 @@ def rebuild_index_if_changed(client: MilvusClient, settings: Settings) -> dict[s
     started = time.monotonic()
     with_retry(ms, "release_collection", lambda: client.release_collection(ms.collection))
     if current is not None:
-        names = with_retry(ms, "list_indexes", lambda: client.list_indexes(
-            ms.collection, field_name=VECTOR_FIELD))
+        names = with_retry(
+            ms, "list_indexes", lambda: client.list_indexes(ms.collection, field_name=VECTOR_FIELD)
+        )
         for name in names:
-            with_retry(ms, f"drop_index {name}",
-                       lambda name=name: client.drop_index(ms.collection, name))
+            with_retry(
+                ms, f"drop_index {name}", lambda name=name: client.drop_index(ms.collection, name)
+            )
         log.info("dropped index %s on %s", current, ms.collection)
     create_index(client, settings)
     with_retry(ms, "load_collection", lambda: client.load_collection(ms.collection))
     seconds = round(time.monotonic() - started, 3)
     log.info("rebuilt index on %s: %s -> %s in %.1fs", ms.collection, current, wanted, seconds)
-    return {"action": "rebuild_index", "rebuilt": True, "previous": current, "index": wanted,
-            "seconds": seconds}
+    return {
+        "action": "rebuild_index",
+        "rebuilt": True,
+        "previous": current,
+        "index": wanted,
+        "seconds": seconds,
+    }
 
 
 def collection_stats(client: MilvusClient, settings: Settings) -> dict[str, Any]:
@@ -119,8 +135,11 @@ def collection_stats(client: MilvusClient, settings: Settings) -> dict[str, Any]
     ms = settings.milvus
     indexes = []
     for name in with_retry(ms, "list_indexes", lambda: client.list_indexes(ms.collection)):
-        info = with_retry(ms, f"describe_index {name}",
-                          lambda name=name: client.describe_index(ms.collection, name))
+        info = with_retry(
+            ms,
+            f"describe_index {name}",
+            lambda name=name: client.describe_index(ms.collection, name),
+        )
         indexes.append({k: v for k, v in info.items() if isinstance(v, (str, int, float))})
     load_state = with_retry(ms, "get_load_state", lambda: client.get_load_state(ms.collection))
     stats = {
@@ -131,6 +150,11 @@ def collection_stats(client: MilvusClient, settings: Settings) -> dict[str, Any]
         "index_matches_settings": current_index_spec(client, settings) == index_spec(ms),
         "load_state": str(getattr(load_state.get("state"), "name", load_state.get("state"))),
     }
-    log.info("stats for %s: %d rows, indexes %s, %s", ms.collection, stats["row_count"],
-             [i.get("index_name") for i in indexes], stats["load_state"])
+    log.info(
+        "stats for %s: %d rows, indexes %s, %s",
+        ms.collection,
+        stats["row_count"],
+        [i.get("index_name") for i in indexes],
+        stats["load_state"],
+    )
     return stats

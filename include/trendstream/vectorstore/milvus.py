@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -38,20 +38,45 @@ HASHTAG_MAX_BYTES = 100
 MAX_HASHTAGS = 32
 ENGAGEMENT_FIELDS = ("like_count", "retweet_count", "reply_count", "quote_count")
 SCALAR_FIELDS = (
-    "id", "created_at", "author_id", "lang", "hashtags", *ENGAGEMENT_FIELDS,
-    "text", "clean_text", "ingested_at",
+    "id",
+    "created_at",
+    "author_id",
+    "lang",
+    "hashtags",
+    *ENGAGEMENT_FIELDS,
+    "text",
+    "clean_text",
+    "ingested_at",
 )
 DEFAULT_OUTPUT_FIELDS = ("id", "created_at", "author_id", "lang", "hashtags", "clean_text")
 QUERY_PAGE = 5000  # rows per query_iterator page (server limit on one query is 16384)
 STRONG = "Strong"  # read-your-writes: the stream writes, then tests and the engine read
 _INDEX_SPEC_PROPERTY = "trendstream.index_spec"
-_INDEX_INFO_KEYS = frozenset({
-    "index_type", "metric_type", "field_name", "index_name", "total_rows", "indexed_rows",
-    "pending_index_rows", "state", "index_state_fail_reason",
-})
+_INDEX_INFO_KEYS = frozenset(
+    {
+        "index_type",
+        "metric_type",
+        "field_name",
+        "index_name",
+        "total_rows",
+        "indexed_rows",
+        "pending_index_rows",
+        "state",
+        "index_state_fail_reason",
+    }
+)
 _TRANSIENT_WORDS = (
-    "unavailable", "connect", "deadline", "timed out", "timeout", "not ready", "closed",
-    "reset by peer", "broken pipe", "rate limit", "too many requests",
+    "unavailable",
+    "connect",
+    "deadline",
+    "timed out",
+    "timeout",
+    "not ready",
+    "closed",
+    "reset by peer",
+    "broken pipe",
+    "rate limit",
+    "too many requests",
 )
 
 
@@ -90,8 +115,10 @@ def client_kwargs(milvus_settings: MilvusSettings) -> dict[str, Any]:
         "token": milvus_settings.token,
         "db_name": "" if milvus_settings.db_name == "default" else milvus_settings.db_name,
         "timeout": milvus_settings.rpc_timeout_s,
-        "grpc_options": {"grpc.keepalive_time_ms": keepalive_ms,
-                         "grpc.keepalive_permit_without_calls": False},
+        "grpc_options": {
+            "grpc.keepalive_time_ms": keepalive_ms,
+            "grpc.keepalive_permit_without_calls": False,
+        },
     }
 
 
@@ -146,8 +173,11 @@ def with_retry(milvus_settings: MilvusSettings, what: str, call: Callable[[], T]
                     f"over {milvus_settings.retry_timeout_s:.0f}s; last error: {exc}"
                 ) from exc
             log.warning(
-                "%s failed (attempt %d: %s); retrying in %.2fs", what, attempt,
-                str(exc)[:160], min(delay, remaining),
+                "%s failed (attempt %d: %s); retrying in %.2fs",
+                what,
+                attempt,
+                str(exc)[:160],
+                min(delay, remaining),
             )
             time.sleep(min(delay, remaining))
             delay, attempt = min(delay * 2, 5.0), attempt + 1
@@ -156,7 +186,9 @@ def with_retry(milvus_settings: MilvusSettings, what: str, call: Callable[[], T]
 _NOT_LOADED = 101  # Milvus ErrorCode CollectionNotLoaded
 
 
-def read_loaded(client: MilvusClient, milvus_settings: MilvusSettings, what: str, call: Callable[[], T]) -> T:
+def read_loaded(
+    client: MilvusClient, milvus_settings: MilvusSettings, what: str, call: Callable[[], T]
+) -> T:
     """A read (search/query/get) via :func:`with_retry`. A restarted Milvus server comes back
     with every collection released (writes still work, reads refuse): load it and read again,
     so readers recover on their own instead of failing until the maintenance DAG runs."""
@@ -188,8 +220,11 @@ def collection_schema(dimension: int) -> CollectionSchema:
     schema.add_field("author_id", DataType.VARCHAR, max_length=ID_MAX_BYTES)
     schema.add_field("lang", DataType.VARCHAR, max_length=LANG_MAX_BYTES)
     schema.add_field(
-        "hashtags", DataType.ARRAY, element_type=DataType.VARCHAR,
-        max_capacity=MAX_HASHTAGS, max_length=HASHTAG_MAX_BYTES,
+        "hashtags",
+        DataType.ARRAY,
+        element_type=DataType.VARCHAR,
+        max_capacity=MAX_HASHTAGS,
+        max_length=HASHTAG_MAX_BYTES,
     )
     for name in ENGAGEMENT_FIELDS:
         schema.add_field(name, DataType.INT64)
@@ -218,7 +253,8 @@ def current_index_spec(client: MilvusClient, settings: Settings) -> dict[str, An
     """
     ms = settings.milvus
     names = with_retry(
-        ms, "list_indexes", lambda: client.list_indexes(ms.collection, field_name=VECTOR_FIELD))
+        ms, "list_indexes", lambda: client.list_indexes(ms.collection, field_name=VECTOR_FIELD)
+    )
     if not names:
         return None
     info = with_retry(ms, "describe_index", lambda: client.describe_index(ms.collection, names[0]))
@@ -244,8 +280,13 @@ def ensure_collection(client: MilvusClient, settings: Settings) -> None:
     ms, name, dim = settings.milvus, settings.milvus.collection, settings.model.dimension
     if not with_retry(ms, "has_collection", lambda: client.has_collection(name)):
         try:
-            with_retry(ms, "create_collection", lambda: client.create_collection(
-                name, schema=collection_schema(dim), consistency_level=STRONG))
+            with_retry(
+                ms,
+                "create_collection",
+                lambda: client.create_collection(
+                    name, schema=collection_schema(dim), consistency_level=STRONG
+                ),
+            )
             log.info("created Milvus collection %s (%d-d vectors)", name, dim)
         except Exception as exc:
             if "already exist" not in str(exc).lower():
@@ -258,7 +299,10 @@ def ensure_collection(client: MilvusClient, settings: Settings) -> None:
     elif current != index_spec(ms):
         log.warning(
             "collection %s has index %s but settings ask for %s; run the milvus_maintenance "
-            "rebuild to apply them", name, current, index_spec(ms),
+            "rebuild to apply them",
+            name,
+            current,
+            index_spec(ms),
         )
     with_retry(ms, "load_collection", lambda: client.load_collection(name))
     log.info("collection %s ready and loaded", name)
@@ -271,8 +315,11 @@ def create_index(client: MilvusClient, settings: Settings) -> None:
     wanted = index_spec(ms)
     params = client.prepare_index_params()
     params.add_index(
-        field_name=VECTOR_FIELD, index_name=VECTOR_FIELD, index_type=ms.index_type,
-        metric_type=ms.metric_type, params=dict(ms.index_params),
+        field_name=VECTOR_FIELD,
+        index_name=VECTOR_FIELD,
+        index_type=ms.index_type,
+        metric_type=ms.metric_type,
+        params=dict(ms.index_params),
     )
 
     def attempt() -> None:
@@ -283,7 +330,8 @@ def create_index(client: MilvusClient, settings: Settings) -> None:
                 raise
             current = current_index_spec(client, settings)
             same_kind = current is not None and all(
-                current[k] == wanted[k] for k in ("index_type", "metric_type"))
+                current[k] == wanted[k] for k in ("index_type", "metric_type")
+            )
             if not same_kind or current["params"] not in (None, wanted["params"]):
                 raise CollectionMismatch(
                     f"collection {ms.collection} already has vector index {current}, not "
@@ -318,8 +366,13 @@ def _record_index_spec(client: MilvusClient, settings: Settings) -> None:
     ms = settings.milvus
     value = json.dumps(index_spec(ms), sort_keys=True)
     try:
-        with_retry(ms, "record index spec", lambda: client.alter_collection_properties(
-            ms.collection, properties={_INDEX_SPEC_PROPERTY: value}))
+        with_retry(
+            ms,
+            "record index spec",
+            lambda: client.alter_collection_properties(
+                ms.collection, properties={_INDEX_SPEC_PROPERTY: value}
+            ),
+        )
     except Exception as exc:  # older servers: describe_index still reports the params
         log.warning("could not record index parameters on %s: %s", ms.collection, exc)
 
@@ -354,7 +407,7 @@ def truncate_utf8(text: str, max_bytes: int) -> str:
 def epoch_ms(value: Any) -> int:
     """datetime, ISO/v1.1 string or epoch-ms number → epoch milliseconds."""
     if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
         return int(moment.timestamp() * 1000)
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value)
@@ -375,30 +428,32 @@ def rows_from_tweets(
         raise ValueError(f"{len(tweets)} tweets but {len(vectors)} vectors")
     ingested = ingested_at_ms if ingested_at_ms is not None else int(time.time() * 1000)
     rows = []
-    for tweet, vector in zip(tweets, np.asarray(vectors, dtype=np.float32)):
+    for tweet, vector in zip(tweets, np.asarray(vectors, dtype=np.float32), strict=False):
         metrics = tweet.get("metrics") or {}
         text = str(tweet.get("text", ""))
         cleaned = tweet.get("clean_text")
-        rows.append({
-            "id": truncate_utf8(str(tweet["id"]), ID_MAX_BYTES),
-            VECTOR_FIELD: vector.tolist(),
-            "created_at": epoch_ms(tweet["created_at"]),
-            "author_id": truncate_utf8(str(tweet.get("author_id", "")), ID_MAX_BYTES),
-            "lang": truncate_utf8(str(tweet.get("lang") or "und"), LANG_MAX_BYTES),
-            "hashtags": [
-                truncate_utf8(str(tag), HASHTAG_MAX_BYTES)
-                for tag in list(tweet.get("hashtags") or ())[:MAX_HASHTAGS]
-            ],
-            **{
-                name: int(tweet.get(name, metrics.get(name, 0)) or 0)
-                for name in ENGAGEMENT_FIELDS
-            },
-            "text": truncate_utf8(text, TEXT_MAX_BYTES),
-            "clean_text": truncate_utf8(
-                cleaned if cleaned is not None else clean_text(text), TEXT_MAX_BYTES
-            ),
-            "ingested_at": ingested,
-        })
+        rows.append(
+            {
+                "id": truncate_utf8(str(tweet["id"]), ID_MAX_BYTES),
+                VECTOR_FIELD: vector.tolist(),
+                "created_at": epoch_ms(tweet["created_at"]),
+                "author_id": truncate_utf8(str(tweet.get("author_id", "")), ID_MAX_BYTES),
+                "lang": truncate_utf8(str(tweet.get("lang") or "und"), LANG_MAX_BYTES),
+                "hashtags": [
+                    truncate_utf8(str(tag), HASHTAG_MAX_BYTES)
+                    for tag in list(tweet.get("hashtags") or ())[:MAX_HASHTAGS]
+                ],
+                **{
+                    name: int(tweet.get(name, metrics.get(name, 0)) or 0)
+                    for name in ENGAGEMENT_FIELDS
+                },
+                "text": truncate_utf8(text, TEXT_MAX_BYTES),
+                "clean_text": truncate_utf8(
+                    cleaned if cleaned is not None else clean_text(text), TEXT_MAX_BYTES
+                ),
+                "ingested_at": ingested,
+            }
+        )
     return rows
 
 
@@ -416,7 +471,8 @@ def upsert_rows(client: MilvusClient, settings: Settings, rows: Sequence[dict[st
     for start in range(0, len(rows), step):
         chunk = list(rows[start : start + step])
         with_retry(
-            ms, f"upsert of {len(chunk)} rows into {ms.collection}",
+            ms,
+            f"upsert of {len(chunk)} rows into {ms.collection}",
             lambda chunk=chunk: client.upsert(ms.collection, chunk, timeout=ms.rpc_timeout_s),
         )
         written += len(chunk)
@@ -443,15 +499,26 @@ def search(
     if "ef" in params:
         params["ef"] = max(int(params["ef"]), k)  # HNSW needs ef >= k
     data = np.asarray(vectors, dtype=np.float32)
-    result = read_loaded(client, ms, f"search in {ms.collection}", lambda: client.search(
-        ms.collection, data=data.tolist(), limit=k, filter=filter_expr or "",
-        output_fields=list(output_fields), search_params={"metric_type": ms.metric_type,
-                                                          "params": params},
-        consistency_level=consistency_level, timeout=ms.rpc_timeout_s,
-    ))
+    result = read_loaded(
+        client,
+        ms,
+        f"search in {ms.collection}",
+        lambda: client.search(
+            ms.collection,
+            data=data.tolist(),
+            limit=k,
+            filter=filter_expr or "",
+            output_fields=list(output_fields),
+            search_params={"metric_type": ms.metric_type, "params": params},
+            consistency_level=consistency_level,
+            timeout=ms.rpc_timeout_s,
+        ),
+    )
     return [
-        [{"id": hit["id"], "distance": float(hit["distance"]), **hit.get("entity", {})}
-         for hit in hits]
+        [
+            {"id": hit["id"], "distance": float(hit["distance"]), **hit.get("entity", {})}
+            for hit in hits
+        ]
         for hits in result
     ]
 
@@ -465,10 +532,19 @@ def iter_query(
 ) -> Iterator[list[dict[str, Any]]]:
     """Pages of rows matching ``filter_expr``, any number of rows (query_iterator)."""
     ms = settings.milvus
-    iterator = read_loaded(client, ms, "query_iterator", lambda: client.query_iterator(
-        ms.collection, batch_size=page_size, filter=filter_expr,
-        output_fields=list(output_fields), consistency_level=STRONG, timeout=ms.rpc_timeout_s,
-    ))
+    iterator = read_loaded(
+        client,
+        ms,
+        "query_iterator",
+        lambda: client.query_iterator(
+            ms.collection,
+            batch_size=page_size,
+            filter=filter_expr,
+            output_fields=list(output_fields),
+            consistency_level=STRONG,
+            timeout=ms.rpc_timeout_s,
+        ),
+    )
     try:
         while page := with_retry(ms, "query_iterator.next", iterator.next):
             yield page
@@ -495,8 +571,11 @@ def query_time_range(
                 row[VECTOR_FIELD] = np.asarray(row[VECTOR_FIELD], dtype=np.float32)
         rows.extend(page)
     log.info(
-        "read %d rows from %s for created_at in [%d, %d)", len(rows),
-        settings.milvus.collection, start_ms, end_ms,
+        "read %d rows from %s for created_at in [%d, %d)",
+        len(rows),
+        settings.milvus.collection,
+        start_ms,
+        end_ms,
     )
     return rows
 
@@ -509,10 +588,18 @@ def time_range_filter(start_ms: int, end_ms: int) -> str:
 def count(client: MilvusClient, settings: Settings, filter_expr: str = "") -> int:
     """Live rows (deleted and overwritten rows excluded), optionally filtered."""
     ms = settings.milvus
-    result = read_loaded(client, ms, "count", lambda: client.query(
-        ms.collection, filter=filter_expr, output_fields=["count(*)"],
-        consistency_level=STRONG, timeout=ms.rpc_timeout_s,
-    ))
+    result = read_loaded(
+        client,
+        ms,
+        "count",
+        lambda: client.query(
+            ms.collection,
+            filter=filter_expr,
+            output_fields=["count(*)"],
+            consistency_level=STRONG,
+            timeout=ms.rpc_timeout_s,
+        ),
+    )
     return int(result[0]["count(*)"])
 
 
@@ -527,8 +614,18 @@ def get_by_ids(
     rows: list[dict[str, Any]] = []
     for start in range(0, len(ids), QUERY_PAGE):
         chunk = [str(i) for i in ids[start : start + QUERY_PAGE]]
-        rows.extend(read_loaded(client, ms, "get", lambda chunk=chunk: client.get(
-            ms.collection, ids=chunk, output_fields=list(output_fields),
-            consistency_level=STRONG, timeout=ms.rpc_timeout_s,
-        )))
+        rows.extend(
+            read_loaded(
+                client,
+                ms,
+                "get",
+                lambda chunk=chunk: client.get(
+                    ms.collection,
+                    ids=chunk,
+                    output_fields=list(output_fields),
+                    consistency_level=STRONG,
+                    timeout=ms.rpc_timeout_s,
+                ),
+            )
+        )
     return rows

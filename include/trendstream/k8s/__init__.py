@@ -1,1 +1,0 @@
-"""Kubernetes manifests built from settings (no cluster access, no Airflow imports)."""

@@ -1,0 +1,490 @@
+"""Validate raw records and route them to Kafka: the one ingest path for every source.
+
+``trendstream ingest`` (archives) and the live connectors both hand raw records to an
+:class:`Ingestor`: valid posts go to the tweets topic keyed by tweet id, engagements to
+the engagements topic keyed by ``Engagement.key``, and everything else to the
+dead-letter topic with its reason and source position. Ids already seen in this run are
+refused as ``duplicate`` (bounded memory: the last ``dedupe_window`` ids per kind); a
+duplicate's dead letter carries the record in canonical form, since it was valid.
+
+Validation (JSON parsing + :func:`parse_event` + canonical serialisation) is the costly
+part, so :func:`ingest_files` can run it for JSONL archives in worker processes while
+the main process keeps order, dedupes and produces.
+
+A file ingest writes in Kafka transactions of ``transaction_records`` records or
+``transaction_bytes`` bytes: each carries the batch (dead letters included) and the file's
+progress record (:mod:`trendstream.kafka.progress`). A crash leaves at most one open
+transaction, which ``read_committed`` readers never see and which the re-run (same files,
+same transactional.id) aborts before resuming after the last committed record.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from trendstream.core.recent_ids import RecentIds
+from trendstream.core.schema import DeadLetterReason, InvalidRecord, Tweet, parse_event
+from trendstream.core.settings import Settings
+from trendstream.kafka.admin import ensure_topics, ingest_progress_topic
+from trendstream.kafka.dead_letter import dead_letter_record
+from trendstream.kafka.producer import IdempotentProducer
+from trendstream.kafka.progress import FileProgress, file_key, read_progress, transactional_id
+from trendstream.sources.archive import is_jsonl, iter_lines, iter_records, jsonl_blocks
+
+log = logging.getLogger(__name__)
+
+Raw = bytes | str | dict[str, Any]
+_TWEET, _ENGAGEMENT, _DEAD = 0, 1, 2
+# (_TWEET | _ENGAGEMENT, id, key, canonical JSON) or (_DEAD, reason value, detail, raw).
+# Plain tuples: they cross process boundaries when validation runs in parallel.
+Validated = tuple[int, str, str, Any]
+# Fault injection for tests: the number n of the transaction (counted per run, from 1) whose
+# records reach the log before the process SIGKILLs itself instead of committing them.
+CRASH_ENV = "TRENDSTREAM_INGEST_CRASH_BEFORE_COMMIT"
+
+
+def validate(raw: Raw, max_bytes: int, max_text_chars: int) -> Validated:
+    """Parse one record into the form :meth:`Ingestor.route` takes; never raises."""
+    try:
+        event = parse_event(raw, max_bytes=max_bytes, max_text_chars=max_text_chars)
+    except InvalidRecord as exc:
+        return (_DEAD, exc.reason.value, exc.detail, raw)
+    except Exception as exc:  # a validator bug must not stop the stream; keep the record
+        log.exception("validator failed")
+        return (_DEAD, DeadLetterReason.BAD_VALUE.value, f"validator error: {exc!r}", raw)
+    if type(event) is Tweet:
+        return (_TWEET, event.id, event.id, event.to_json())
+    return (_ENGAGEMENT, event.id, event.key, event.to_json())
+
+
+def _validate_block(
+    name: str, first_line: int, block: bytes, max_bytes: int, max_text_chars: int
+) -> list[tuple[Validated, str]]:
+    """Validate a block of JSONL lines (runs in a worker process)."""
+    lines = block.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    return [
+        (validate(raw, max_bytes, max_text_chars), position)
+        for raw, position in iter_lines(lines, name, max_bytes, first_line)
+    ]
+
+
+@dataclass
+class IngestSummary:
+    source: str
+    accepted: int = 0
+    tweets: int = 0
+    engagements: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    bytes_out: int = 0
+    seconds: float = 0.0
+    delivered: int = 0
+    resumed: int = 0  # records an earlier, interrupted run had already committed
+    transactions: int = 0
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    @property
+    def records(self) -> int:
+        return self.accepted + self.rejected_total
+
+    @property
+    def msgs_per_s(self) -> float:
+        return self.records / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "records": self.records,
+            "accepted": self.accepted,
+            "tweets": self.tweets,
+            "engagements": self.engagements,
+            "rejected": dict(sorted(self.rejected.items())),
+            "rejected_total": self.rejected_total,
+            "delivered": self.delivered,
+            "resumed": self.resumed,
+            "transactions": self.transactions,
+            "bytes_out": self.bytes_out,
+            "seconds": round(self.seconds, 3),
+            "msgs_per_s": round(self.msgs_per_s, 1),
+        }
+
+
+class Ingestor:
+    """Validates and produces records; use as a context manager so the end is flushed.
+
+    ``rate`` caps records per second (``None``: as fast as possible). Creates the
+    platform's topics on start (idempotent), which is also the early, clear check that
+    the broker is reachable (within ``timeout`` seconds). With ``transactional_id`` every
+    record goes into a Kafka transaction that :meth:`commit` ends.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        source: str,
+        *,
+        rate: float | None = None,
+        dedupe_window: int = 1_000_000,
+        create_topics: bool = True,
+        timeout: float = 15.0,
+        transactional_id: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.source = source
+        self.rate = rate if rate and rate > 0 else None
+        k = settings.kafka
+        self._tweets_topic = k.tweets_topic
+        self._engagements_topic = k.engagements_topic
+        self._dlq_topic = k.dead_letter_topic
+        self._max_bytes = settings.max_record_bytes
+        self._max_chars = settings.stream.max_text_chars
+        if create_topics:
+            ensure_topics(settings, timeout=timeout)
+        self._producer = IdempotentProducer(
+            settings, transactional_id=transactional_id, init_timeout=timeout
+        )
+        self._seen_tweets = RecentIds(dedupe_window)
+        self._seen_engagements = RecentIds(dedupe_window)
+        self._rejected: Counter[str] = Counter()
+        self._accepted = self._tweets = self._engagements = self._bytes = 0
+        self.pending_records = self.pending_bytes = 0  # in the open transaction
+        self.resumed = 0
+        self._progress_records = 0  # one per commit
+        crash = os.environ.get(CRASH_ENV)
+        self._crash_before_commit = int(crash) if crash else None
+        self._started = time.monotonic()
+        self._finished: float | None = None
+
+    # --- the hot path ----------------------------------------------------------------
+
+    def submit(self, raw: Raw, position: str) -> bool:
+        """Validate one record and queue it to its topic; False if it was dead-lettered."""
+        return self.route(validate(raw, self._max_bytes, self._max_chars), position)
+
+    def route(self, item: Validated, position: str) -> bool:
+        """Queue an already validated record (see :func:`validate`): dedupe, then produce."""
+        if self.rate is not None:
+            self._pace()
+        kind = item[0]
+        if kind == _DEAD:
+            self._dead_letter(item[3], DeadLetterReason(item[1]), item[2], position)
+            return False
+        if kind == _TWEET:
+            if not self._seen_tweets.add(item[1]):
+                self._dead_letter(
+                    item[3], DeadLetterReason.DUPLICATE, f"tweet id {item[1]}", position
+                )
+                return False
+            topic = self._tweets_topic
+            self._tweets += 1
+        else:
+            if not self._seen_engagements.add(item[1]):
+                self._dead_letter(
+                    item[3], DeadLetterReason.DUPLICATE, f"engagement id {item[1]}", position
+                )
+                return False
+            topic = self._engagements_topic
+            self._engagements += 1
+        value = item[3]
+        self._bytes += len(value)
+        self._send(topic, value, item[2])
+        self._accepted += 1
+        return True
+
+    def remember(self, item: Validated) -> None:
+        """Note the id of a record an earlier run already ingested, without producing it,
+        so a resumed run refuses later duplicates of it as the first run would have."""
+        if item[0] == _TWEET:
+            self._seen_tweets.add(item[1])
+        elif item[0] == _ENGAGEMENT:
+            self._seen_engagements.add(item[1])
+        self.resumed += 1
+
+    def _send(
+        self,
+        topic: str,
+        value: bytes,
+        key: bytes | str | None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        self._producer.produce(topic, value, key, headers)
+        self.pending_records += 1
+        self.pending_bytes += len(value)
+
+    def commit(self, progress: FileProgress) -> None:
+        """Commit the open transaction together with ``progress``, then begin the next."""
+        key, value = progress.record()
+        self._producer.produce(ingest_progress_topic(self.settings), value, key)
+        self._progress_records += 1
+        if self._progress_records == self._crash_before_commit:
+            self._die_in_transaction(progress)
+        self._producer.commit()
+        log.debug(
+            "committed %d records (%d bytes); %s at record %d",
+            self.pending_records,
+            self.pending_bytes,
+            progress.name,
+            progress.records,
+        )
+        self.pending_records = self.pending_bytes = 0
+
+    def _die_in_transaction(self, progress: FileProgress) -> None:
+        """Fault injection (:data:`CRASH_ENV`): flush so the open transaction's records are
+        really in the log, then die as a SIGKILL would leave them: never committed."""
+        self._producer.flush()
+        log.error(
+            "fault injection: killing the ingest before commit %d; the open transaction's "
+            "%d records and the progress of %s (to record %d) are in the log, uncommitted",
+            self._progress_records,
+            self.pending_records,
+            progress.name,
+            progress.records,
+        )
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def submit_many(self, records: Iterable[tuple[Raw, str]]) -> int:
+        """Submit ``(raw, position)`` pairs; returns how many were accepted."""
+        submit = self.submit
+        return sum(1 for raw, position in records if submit(raw, position))
+
+    def _pace(self) -> None:
+        due = self._started + (self._accepted + sum(self._rejected.values())) / self.rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+    def _dead_letter(self, raw: Raw, reason: DeadLetterReason, detail: str, position: str) -> None:
+        key, value, headers = dead_letter_record(
+            raw,
+            reason=reason,
+            detail=detail,
+            source=self.source,
+            position=position,
+            stage="ingest",
+        )
+        self._rejected[reason.value] += 1
+        self._send(self._dlq_topic, value, key, headers)
+        log.debug("dead-lettered %s from %s: %s", reason.value, position, detail)
+
+    # --- the end -----------------------------------------------------------------------
+
+    def flush(self, timeout: float = 60.0) -> None:
+        """Wait until everything submitted so far is acknowledged (raises if it cannot be)."""
+        self._producer.flush(timeout)
+
+    def close(self, timeout: float = 60.0) -> IngestSummary:
+        if self._finished is None:
+            try:
+                self._producer.close(timeout)
+            finally:
+                self._finished = time.monotonic()
+        return self.summary()
+
+    def summary(self) -> IngestSummary:
+        end = self._finished if self._finished is not None else time.monotonic()
+        return IngestSummary(
+            source=self.source,
+            accepted=self._accepted,
+            tweets=self._tweets,
+            engagements=self._engagements,
+            rejected=dict(self._rejected),
+            bytes_out=self._bytes,
+            seconds=end - self._started,
+            delivered=self._producer.stats.delivered - self._progress_records,
+            resumed=self.resumed,
+            transactions=self._producer.transactions,
+        )
+
+    def __enter__(self) -> Ingestor:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._producer.discard()
+
+
+def count_lines(path: Path | str) -> int | None:
+    """Line count of a plain file (a fast progress total); ``None`` for gzip files."""
+    with Path(path).open("rb") as stream:
+        if stream.read(2) == b"\x1f\x8b":
+            return None
+        stream.seek(0)
+        total = 0
+        while chunk := stream.read(1 << 22):
+            total += chunk.count(b"\n")
+        return total
+
+
+def default_workers() -> int:
+    """Validation processes for JSONL files: one core stays for producing and the broker."""
+    return max(1, min(8, (os.cpu_count() or 1) - 1))
+
+
+def ingest_files(
+    settings: Settings,
+    files: Iterable[Path | str],
+    *,
+    source: str = "archive",
+    rate: float | None = None,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+    transaction_records: int | None = None,
+    transaction_bytes: int | None = None,
+) -> IngestSummary:
+    """Ingest archive files in order, in transactions (``settings.kafka.transaction_records``
+    / ``transaction_mb`` unless given); ``progress(n)`` is told as records are done. A re-run
+    of the same files resumes after what an interrupted run committed.
+
+    With ``workers`` > 1 (default: cores - 1), JSONL files are validated in that many
+    processes; records still reach Kafka in file order through one producer. Workers are
+    spawned, so a calling script needs the usual ``if __name__ == "__main__":`` guard.
+    """
+    workers = default_workers() if workers is None else workers
+    transaction_records = transaction_records or settings.kafka.transaction_records
+    transaction_bytes = transaction_bytes or int(settings.kafka.transaction_mb * 2**20)
+    paths = [Path(f) for f in files]
+    keys = [file_key(settings, path) for path in paths]
+    with ExitStack() as stack:
+        ingestor = stack.enter_context(
+            Ingestor(settings, source, rate=rate, transactional_id=transactional_id(keys))
+        )
+        done = read_progress(settings, keys)  # after fencing: the predecessor's txn is over
+        if all(key in done and done[key].complete for key in keys):
+            log.info(
+                "all %d files were already ingested into %s; nothing to do",
+                len(keys),
+                settings.kafka.tweets_topic,
+            )
+            paths = []  # not even re-read for dedupe: nothing after them is left to check
+        pool = None
+        if workers > 1 and paths:
+            pool = stack.enter_context(
+                ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            )
+        for path, key in zip(paths, keys, strict=False):
+            earlier = done.get(key)
+            run = _FileRun(
+                ingestor,
+                FileProgress(key, path.name, 0, False),
+                earlier.records if earlier else 0,
+                transaction_records,
+                transaction_bytes,
+            )
+            if pool is not None and is_jsonl(path):
+                _ingest_parallel(run, pool, workers, path, progress)
+            else:
+                _ingest_sequential(run, path, progress)
+            run.finish()
+    summary = ingestor.summary()
+    log.info(
+        "ingested %d records from %s: %d accepted, %d rejected, %d resumed past, "
+        "%d transactions in %.1fs",
+        summary.records,
+        source,
+        summary.accepted,
+        summary.rejected_total,
+        summary.resumed,
+        summary.transactions,
+        summary.seconds,
+    )
+    return summary
+
+
+class _FileRun:
+    """One file's pass through a transactional ingest: records an earlier run committed
+    (the first ``skip``) are only remembered for dedupe; a transaction with the file's
+    progress is committed whenever the batch reaches the record or byte limit."""
+
+    def __init__(
+        self,
+        ingestor: Ingestor,
+        progress: FileProgress,
+        skip: int,
+        max_records: int,
+        max_bytes: int,
+    ) -> None:
+        self.ingestor = ingestor
+        self.progress = progress
+        self.skip = skip
+        self.index = 0
+        self.max_records = max_records
+        self.max_bytes = max_bytes
+        if skip:
+            log.info(
+                "resuming %s after record %d (committed by an earlier run)", progress.name, skip
+            )
+
+    def take(self, item: Validated, position: str) -> None:
+        ingestor = self.ingestor
+        if self.index < self.skip:
+            ingestor.remember(item)
+        else:
+            ingestor.route(item, position)
+        self.index += 1
+        if ingestor.pending_records >= self.max_records or ingestor.pending_bytes >= self.max_bytes:
+            ingestor.commit(replace(self.progress, records=self.index))
+
+    def finish(self) -> None:
+        """Commit the file's last batch and mark it complete."""
+        self.ingestor.commit(replace(self.progress, records=self.index, complete=True))
+
+
+def _ingest_sequential(run: _FileRun, path: Path, progress: Callable[[int], None] | None) -> None:
+    settings = run.ingestor.settings
+    limits = (settings.max_record_bytes, settings.stream.max_text_chars)
+    take = run.take
+    since = 0
+    for raw, position in iter_records(path, max_record_bytes=settings.max_record_bytes):
+        take(validate(raw, *limits), position)
+        since += 1
+        if since == 10000 and progress is not None:
+            progress(since)
+            since = 0
+    if progress is not None:
+        progress(since)
+
+
+def _ingest_parallel(
+    run: _FileRun,
+    pool: ProcessPoolExecutor,
+    workers: int,
+    path: Path,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Blocks go to the pool with a bounded window (memory stays flat on huge files);
+    results are taken in file order."""
+    settings = run.ingestor.settings
+    limits = (settings.max_record_bytes, settings.stream.max_text_chars)
+    window: deque[Future[list[tuple[Validated, str]]]] = deque()
+    take = run.take
+
+    def drain_one() -> None:
+        results = window.popleft().result()
+        for item, position in results:
+            take(item, position)
+        if progress is not None:
+            progress(len(results))
+
+    for first_line, block in jsonl_blocks(path, block_bytes=1 << 20):
+        window.append(pool.submit(_validate_block, path.name, first_line, block, *limits))
+        if len(window) >= 2 * workers:
+            drain_one()
+    while window:
+        drain_one()
