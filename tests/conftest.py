@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import os
 import signal
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.sandbox import derive_settings, sandbox_settings
+from tests.support.sandbox import isolated_settings, sandbox_settings
 from trendstream.core.settings import Settings, get_settings
 from trendstream.platform import services
 from trendstream.platform.process import PlatformError
@@ -99,22 +98,7 @@ def airflow_platform(platform: Settings) -> Iterator[Settings]:
 def settings(
     platform: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Settings]:
-    uid = uuid.uuid4().hex[:10]
-    kafka = platform.kafka
-    per_test = derive_settings(
-        platform,
-        state_dir=tmp_path / "state",
-        kafka={
-            "tweets_topic": f"{kafka.tweets_topic}-{uid}",
-            "engagements_topic": f"{kafka.engagements_topic}-{uid}",
-            "dead_letter_topic": f"{kafka.tweets_topic}-{uid}.dlq",
-            "hashtag_counts_topic": f"{kafka.hashtag_counts_topic}-{uid}",
-            "engagement_rates_topic": f"{kafka.engagement_rates_topic}-{uid}",
-            "user_scores_topic": f"{kafka.user_scores_topic}-{uid}",
-            "consumer_group": f"{kafka.consumer_group}-{uid}",
-        },
-        milvus={"collection": f"{platform.milvus.collection}_{uid}"},
-    )
+    per_test = isolated_settings(platform, tmp_path / "state")
     per_test.state_dir.mkdir(parents=True, exist_ok=True)
     _export(per_test, monkeypatch)
     yield per_test

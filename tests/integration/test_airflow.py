@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.sandbox import derive_settings
+from tests.support.sandbox import isolated_settings
 from trendstream.core.settings import Settings
 from trendstream.orchestration import local_job
 from trendstream.orchestration.airflow_api import AirflowClient
@@ -168,24 +167,9 @@ def stream(airflow_platform: Settings, tmp_path_factory: pytest.TempPathFactory)
     """A private stream: topics, tweets produced, the job launched by the supervisor and caught up."""
     from trendstream.kafka.admin import ensure_topics
 
-    uid = uuid.uuid4().hex[:8]
-    k = airflow_platform.kafka
-    settings = derive_settings(
+    settings = isolated_settings(
         airflow_platform,
-        state_dir=tmp_path_factory.mktemp("stream-state"),
-        kafka={
-            name: f"{getattr(k, name)}-{uid}"
-            for name in (
-                "tweets_topic",
-                "engagements_topic",
-                "dead_letter_topic",
-                "hashtag_counts_topic",
-                "engagement_rates_topic",
-                "user_scores_topic",
-                "consumer_group",
-            )
-        },
-        milvus={"collection": f"orch_{uid}"},
+        tmp_path_factory.mktemp("stream-state"),
         stream={"trigger_seconds": 1.0},
     )
     saved = dict(os.environ)

@@ -38,7 +38,7 @@ from tests.support.reliability_harness import (
     produce,
     run_job_to_completion,
 )
-from tests.support.sandbox import derive_settings
+from tests.support.sandbox import isolated_settings
 from trendstream.core.schema import DeadLetterReason, Tweet, parse_event
 from trendstream.kafka.dead_letter import MAX_RAW_BYTES, dead_letter_record, parse_dead_letter
 from trendstream.sources.generator import GeneratorConfig, generate_stream
@@ -111,26 +111,12 @@ def raw_kinds() -> list[tuple[str, bytes | None, str]]:
 
 @pytest.fixture(scope="module")
 def garbage_run(platform, tmp_path_factory, monkeypatch_module):
-    uid = uuid.uuid4().hex[:10]
-    k = platform.kafka
     for name, value in SENTINELS.items():
         monkeypatch_module.setenv(name, value)
-    settings = derive_settings(
+    settings = isolated_settings(
         platform,
-        state_dir=tmp_path_factory.mktemp("garbage-state"),
-        kafka={
-            name: f"{getattr(k, name)}-{uid}"
-            for name in (
-                "tweets_topic",
-                "engagements_topic",
-                "dead_letter_topic",
-                "hashtag_counts_topic",
-                "engagement_rates_topic",
-                "user_scores_topic",
-                "consumer_group",
-            )
-        },
-        milvus={"collection": f"garbage_{uid}", "token": SENTINELS["TRENDSTREAM_MILVUS__TOKEN"]},
+        tmp_path_factory.mktemp("garbage-state"),
+        milvus={"token": SENTINELS["TRENDSTREAM_MILVUS__TOKEN"]},
         stream={"max_offsets_per_trigger": 40},
     )
     good = generate_stream(

@@ -151,7 +151,9 @@ def streamed_hashtag_windows(settings: Settings) -> Counter:
     return Counter(
         {
             (start.to_pydatetime(), tag): int(n)
-            for start, tag, n in zip(frame.window_start, frame.hashtag, frame["count"], strict=False)
+            for start, tag, n in zip(
+                frame.window_start, frame.hashtag, frame["count"], strict=False
+            )
         }
     )
 

@@ -6,6 +6,7 @@ Tests, benchmarks and reliability runs use these so they never touch the user's 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,33 @@ def sandbox_settings(
             "token": "",
         },
         airflow={"host": "127.0.0.1", "port": free_port()},
+    )
+
+
+ISOLATED_KAFKA_NAMES = (
+    "tweets_topic",
+    "engagements_topic",
+    "dead_letter_topic",
+    "hashtag_counts_topic",
+    "engagement_rates_topic",
+    "user_scores_topic",
+    "consumer_group",
+)
+
+
+def isolated_settings(base: Settings, state_dir: Path, **overrides: Any) -> Settings:
+    """``base``'s services with its own topics, group, collection and state dir, so tests that
+    share one broker and Milvus never see each other's data (``overrides`` as in derive_settings).
+    """
+    uid = uuid.uuid4().hex[:10]
+    kafka = {name: f"{getattr(base.kafka, name)}-{uid}" for name in ISOLATED_KAFKA_NAMES}
+    milvus = {"collection": f"{base.milvus.collection}_{uid}"}
+    return derive_settings(
+        base,
+        state_dir=state_dir,
+        kafka={**kafka, **overrides.pop("kafka", {})},
+        milvus={**milvus, **overrides.pop("milvus", {})},
+        **overrides,
     )
 
 
