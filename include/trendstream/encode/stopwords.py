@@ -1,9 +1,7 @@
 """Stopwords for keyword tokens: English plus the languages most common on X after it.
 
-Kept as plain data so :mod:`trendstream.encode.text` stays readable. The lists are the
-short, high-frequency function words (articles, pronouns, auxiliaries, prepositions,
-conjunctions) — enough to keep them out of trend labels, short enough to never remove a
-topical word. ``SOCIAL`` holds platform noise that is not a word in any language.
+Kept as plain data so :mod:`trendstream.encode.text` stays readable.
+Design: docs/encoding.md#stopwords
 """
 
 from __future__ import annotations

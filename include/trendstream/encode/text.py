@@ -1,22 +1,7 @@
 """Text cleaning for embeddings and keyword tokens (pure functions, no model needed).
 
-Two consumers want different things from the same post:
-
-* the **encoder** wants a sentence a language model understands: no URLs (they are
-  opaque, and t.co links are unique per post so they only add noise), no ``RT @x:``
-  prefix or leading reply-mention block (addressing, not content), HTML entities
-  decoded, hashtags read as words (``#ClimateChange`` → ``Climate Change``), inline
-  mentions read as names (``thanks @NASA_Webb`` → ``thanks NASA Webb``), and emoji
-  turned into their Unicode names (``🔥`` → ``fire``). MiniLM's BERT vocabulary maps
-  almost every emoji to ``[UNK]``, which only dilutes mean pooling; their names carry
-  the sentiment/topic signal into the vector, and repeats (``🔥🔥🔥``) collapse to one
-  so emoji cannot dominate a short post.
-* **keyword labelling** wants lower-case content words: the same cleaning, emoji
-  dropped instead of named, stopwords (English + es/pt/fr/de/it + platform noise) removed.
-
-Invisible format characters (zero-width spaces/joiners, bidi marks around RTL text,
-BOMs, soft hyphens) are removed: they split or glue tokens invisibly and BERT's own
-tokenizer strips them anyway, so removing them first keeps both paths consistent.
+The encoder gets readable sentences (emoji named, hashtags split), keyword labelling gets
+lower-case content words. Design: docs/encoding.md#text-cleaning
 """
 
 from __future__ import annotations

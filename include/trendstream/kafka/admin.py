@@ -1,10 +1,7 @@
 """Topic administration: explicit creation, offsets, committed positions and lag.
 
-Offsets go through Kafka's Admin API (``list_offsets``), a group's committed positions
-through the group's own offset fetch and commit, so what this module reports is
-what Kafka's ``kafka-consumer-groups`` tool and ``kcat`` report. Topic names are validated
-and looked up in the full topic list before any per-topic call: a broker configured to
-auto-create topics would otherwise create one a client merely asks about.
+Reports what ``kafka-consumer-groups`` and ``kcat`` report, without auto-creating topics.
+Design: docs/kafka.md#admin
 """
 
 from __future__ import annotations
@@ -271,11 +268,8 @@ def offsets_for_times(
 
 
 def _group_consumer(settings: Settings, group: str, **extra: Any) -> Consumer:
-    """A consumer of ``group`` that never joins it: it reads and commits the group's offsets
-    through the group coordinator. Used instead of Admin ``list_consumer_group_offsets`` /
-    ``alter_consumer_group_offsets``: librdkafka (≤ 2.16) kills the whole process in those
-    when the broker answers NOT_COORDINATOR (SIGSEGV, librdkafka issue #5040) or goes away
-    mid-request (``rd_kafka_enq_once_del_source_return: Assertion `eonce->refcnt > 0'``)."""
+    """A consumer of ``group`` that never joins it, to read and commit the group's offsets:
+    librdkafka's Admin calls for that can crash the process (docs/kafka.md#admin)."""
     return Consumer(
         client_config(settings, **{"group.id": group, "enable.auto.commit": False}, **extra)
     )

@@ -1,15 +1,7 @@
 """The dead-letter record: one format for every stage that refuses input.
 
-The value is a JSON envelope that a human can read and a tool can replay::
-
-    {"reason": "invalid_json", "detail": "...", "source": "archive", "position": "f.jsonl:12",
-     "stage": "ingest" | "stream", "received_at": ISO8601,
-     "raw": original text (or base64), "raw_encoding": "utf-8" | "base64",
-     "raw_size": bytes, "raw_truncated": bool}
-
-The reason, source, position and stage are repeated as headers so consumers can filter
-without parsing. ``raw`` is cut at :data:`MAX_RAW_BYTES` so a 1 MB garbage record still
-fits in one Kafka message (``raw_size`` keeps the original length).
+Readable by a human, replayable by a tool, small enough for one Kafka message.
+Design: docs/kafka.md#dead-letter-records
 """
 
 from __future__ import annotations

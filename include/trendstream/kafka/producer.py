@@ -1,12 +1,7 @@
 """The one way our code writes to Kafka: an idempotent, acks=all, batching producer.
 
-Idempotence + acks=all means a retried send never duplicates and an acknowledged one
-survives; delivery reports are counted so callers can prove "N produced, N delivered".
-A dead broker surfaces as :class:`KafkaUnavailableError` from :meth:`flush`, not as a hang.
-
-With a ``transactional_id`` the producer writes in Kafka transactions (:meth:`commit`):
-``read_committed`` readers see a batch whole or not at all, and the next producer with the
-same id fences this one and aborts whatever transaction it left open.
+Retries never duplicate, acknowledged records survive, a dead broker is an error, not a hang.
+Design: docs/kafka.md#producer
 """
 
 from __future__ import annotations
@@ -190,9 +185,8 @@ class IdempotentProducer:
 
     def discard(self) -> None:
         """Drop everything still queued and release the client (after an error, or at close).
-        Released explicitly because the delivery callback makes a reference cycle: a client
-        left to the garbage collector — or kept by a traceback — would go on reconnecting to
-        a dead broker and logging about it for the rest of the process."""
+        Explicitly: the delivery callback's reference cycle would keep a lost client reconnecting
+        to a dead broker for the rest of the process."""
         if self._producer is None:
             return
         self._producer.purge()

@@ -1,10 +1,7 @@
 """Where a transactional file ingest stands: one compacted record per file.
 
-``trendstream ingest --file`` writes, in the same Kafka transaction as each batch of a file's
-records, a progress record ``{"records": n, "complete": ...}`` keyed by the file's identity
-(its content fingerprint and the target topics). A re-run reads the latest committed record
-per key (``read_committed``: an aborted batch's progress is invisible like its records) and
-resumes after record ``n``. The topic is compacted, so it keeps one record per file.
+Written in the same transaction as the file's records, so a re-run resumes exactly.
+Design: docs/kafka.md#ingest-progress
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """Read a whole topic as it stands: for ingest's progress records, checks and tests.
 
-Offsets cannot tell how many records a topic holds once transactions are used (commit and
-abort markers take offsets, aborted records stay in the log), so the end of each partition
-is the broker's own "end of partition" signal, which for ``read_committed`` readers comes
-at the last stable offset.
+Ends at the broker's end-of-partition signal, since offsets miscount transactional topics.
+Design: docs/kafka.md#reading-a-whole-topic
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
 """The local broker: Apache Kafka in KRaft mode, one node that is broker and controller.
 
-Started from the jars ``mvn -f jvm/pom.xml dependency:copy-dependencies`` put in
-``<jvm_lib>/kafka`` with a ``server.properties`` generated from the settings. Both
-listeners bind 127.0.0.1 only. The log directory lives under the state dir and is
-formatted once with Kafka's storage tool, so the broker is durable: ``platform down``/``up``
-and a ``kill -9`` lose nothing that was acknowledged (the page cache outlives the process).
+Loopback only, and durable across restarts and ``kill -9``. Design: docs/platform.md#broker
 """
 
 from __future__ import annotations

@@ -1,18 +1,7 @@
 """The full Milvus 2.3 standalone server of the ``milvus`` wheel, as one plain server process.
 
-The wheel's own ``MilvusServer`` runs the binary from a Python wrapper thread, on fixed
-default ports (19530 and up) and with its embedded etcd always on 2379/2380, so a second
-instance collides. Here the supervisor runs ``python -m trendstream.platform.milvus_standalone``:
-it unpacks the binary once into a shared cache (the wheel's own unpacker, under a file
-lock), writes the config into the data dir (the wheel's own template writer) with every
-internal port — etcd client/peer and metrics included — picked free at each start, and then
-``exec``s ``milvus run standalone``. The PID the supervisor recorded is the server itself.
-
-Only the proxy port (the one clients use) is fixed, by the URI. The internal ports may
-change between restarts: the coordinators re-register on start. Etcd listens on loopback and
-every component advertises 127.0.0.1, but Milvus 2.3's gRPC and metrics servers listen on
-all interfaces (``:port``; not configurable in this version) and have no authentication:
-keep the machine's firewall closed to them, as for any local Milvus.
+Every internal port is picked free at start, so several instances coexist on one machine.
+Design: docs/platform.md#milvus-standalone
 """
 
 from __future__ import annotations

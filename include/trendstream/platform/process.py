@@ -1,9 +1,6 @@
 """A small process supervisor: detached services with a PID file, a log file and a health check.
 
-Why not systemd or supervisord: the platform must start from a plain virtualenv on any
-machine, and tests must start/stop it in temp dirs. Every service is one detached process
-(own session, so its children die with it); its PID file records the process start time so a
-recycled PID is never mistaken for our service.
+Runs from a plain virtualenv and in test temp dirs. Design: docs/platform.md#process-supervisor
 """
 
 from __future__ import annotations

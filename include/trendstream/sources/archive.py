@@ -1,15 +1,7 @@
 """Lazy readers for tweet archives: JSONL, JSON documents, optionally gzip-compressed.
 
-Supported: JSONL (one record per line: X v2 filtered-stream lines, bare v2 tweets,
-v1.1 statuses, canonical records, engagements, or whole v2 response pages), a JSON
-array of records (v1.1 ``statuses`` lists, our canonical records), an X v2 response
-``{"data": [...], "includes": {...}}`` and a v1.1 search response ``{"statuses": [...]}``.
-
-Each record comes out as ``(record, position)`` where ``record`` is a parsed dict or,
-when it could not be parsed, the raw bytes, so the caller can dead-letter it with its
-position (``file:line`` for JSONL, ``file#index`` inside JSON documents). Lines over
-``max_record_bytes`` are passed on raw without parsing, so the validator refuses them
-as oversized without ever building a huge object.
+Unparseable records come out raw with their position, so they can be dead-lettered.
+Design: docs/sources.md#archives
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
 """Bluesky Jetstream: post-create events over a websocket, mapped to canonical tweets.
 
-Jetstream stamps every event with ``time_us`` and replays from ``?cursor=<time_us>``.
-The connector persists the last processed ``time_us`` only after the sink flushed
-everything before it, resumes a small margin earlier so nothing falls in the gap,
-and drops the overlap by ``(did, rkey)`` — the post's unique key — so nothing is
-produced twice. Bluesky ids are not numeric, so the canonical ``id``/``author_id`` are
-stable 63-bit hashes of the at:// URI and the DID; the URI itself travels in ``uri``.
+The cursor is saved only after the sink flushed, and the replayed overlap is dropped by key.
+Design: docs/sources.md#bluesky-jetstream
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """Hand-written text for the synthetic stream: chatter topics, trend families, decoys.
 
-Each *family* is a set of templates plus slot vocabularies; a post is one template with
-each ``{slot}`` filled at random. Trend families describe one fictional event in many
-wordings (different names for the same thing, different verbs, different framings) so
-a semantic engine can group them while a keyword counter sees no single dominant word.
-Everything here is fictional; names are invented.
+Trend families say one fictional event in many wordings, so only semantic grouping finds them.
+Design: docs/sources.md#synthetic-stream
 """
 
 from __future__ import annotations

@@ -1,18 +1,7 @@
 """A seedable synthetic tweet stream with planted trends, decoys and ground truth.
 
-The stream is X API v2 filtered-stream JSONL (``{"data": {...}, "includes": {"users":
-[...]}}`` per line), sorted by time, with snowflake-like increasing ids. It mixes:
-
-* **chatter**: many everyday topics in several languages, spread thin;
-* **planted trends**: families of paraphrased posts about one event that ramp up from
-  ``start``, peak at ``peak`` and fade out by ``end``; half share a hashtag, half have
-  none, so only semantic grouping finds them;
-* **decoys**: frequent topics at a constant rate for the whole stream; they must *not*
-  be reported as trends.
-
-Engagements (like/retweet/reply/quote/follow in the canonical engagement shape) go to a
-second file and follow the same curves: trend posts attract more of them. The same
-:class:`GeneratorConfig` always gives byte-identical files.
+The same :class:`GeneratorConfig` always gives byte-identical files.
+Design: docs/sources.md#synthetic-stream
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """What the live connectors share: reconnect schedules, run limits and the sink they feed.
 
-Both connectors run until a bounded number of posts or seconds, and on failure wait
-before reconnecting. The waiting goes through an injectable :class:`Clock` so tests can
-replay hours of backoff in milliseconds and assert every wait.
+Waiting goes through an injectable :class:`Clock` so tests replay hours of backoff at once.
+Design: docs/sources.md#live-sources
 """
 
 from __future__ import annotations
@@ -17,7 +16,8 @@ log = logging.getLogger(__name__)
 
 
 class Sink(Protocol):
-    """Where posts go: :class:`trendstream.sources.ingest.Ingestor` (validates, produces, dead-letters)."""
+    """Where posts go: :class:`trendstream.sources.ingest.Ingestor` (validates, produces,
+    dead-letters)."""
 
     def submit(self, raw: bytes | str | dict[str, Any], position: str) -> bool: ...
 

@@ -1,13 +1,7 @@
 """X API v2 filtered stream: rule management and a reconnecting stream reader.
 
-The stream is one long HTTP response of newline-delimited JSON: a post envelope per
-line (``{"data": …, "includes": …, "matching_rules": …}``), a bare ``\\r\\n`` keep-alive
-about every 20 s, and error-only lines such as ``operational-disconnect`` before X
-closes the connection. Reconnects follow X's documented backoff: linear 250 ms steps
-up to 16 s for network errors, exponential from 5 s up to 320 s for HTTP errors, and
-exponential from one minute for 429, never earlier than ``x-rate-limit-reset`` when
-no attempts remain. Every complete post line goes to the sink untouched, so the
-ingest path validates it the same way as archives.
+Post lines go to the sink untouched, so ingest validates them as it does archives.
+Design: docs/sources.md#x-api-v2-filtered-stream
 """
 
 from __future__ import annotations

@@ -1,29 +1,7 @@
 """Burst score: is a cluster's neighbourhood busier now than it used to be?
 
-A cluster found in the window is only a *trend* if that patch of meaning is posted
-about more than usual — a frequent but flat topic ("good morning", weather chatter)
-clusters just as tightly. So, per cluster:
-
-* its **neighbourhood** is the ball ``cos(x, centroid) ≥ radius`` on the unit sphere,
-  ``radius`` = the ``coverage`` quantile of its members' similarity to the centroid
-  (covers ~90 % of them) — so the same region is counted in window and baseline;
-* ``W`` = window posts in the ball, ``B`` = baseline posts in the ball (scaled by the
-  baseline's sampling weight when only a sample was loaded); ``T_w``, ``T_b`` the
-  lengths of window and baseline;
-* **score** — a z-score of ``W`` against the baseline rate, as in the Gnip
-  trend-detection whitepaper's Poisson model, but in its *conditional* form, which
-  also accounts for the noise in the baseline estimate: if both periods share one
-  Poisson rate, then given ``n = W + B`` posts, ``W ~ Binomial(n, p)`` with
-  ``p = T_w / (T_w + T_b)``, so ``score = (W − n·p) / √(n·p·(1 − p))``. A plain
-  ``(W − λ)/√λ`` treats ``λ`` as exact and calls 11 posts vs 7 in the baseline a
-  5-sigma burst; the conditional z says 4 (and 2.6 with a 5-minute baseline);
-* **growth** ``= W / λ`` with the expected count ``λ = (B + α) · T_w / T_b`` (additive
-  smoothing ``α`` so an unseen topic has a small but non-zero expectation): how many
-  times its usual volume the window holds.
-
-The engine reports a cluster only when both clear their bars (``min_score``,
-``min_growth``): z alone flags a big flat topic's small relative wobble, growth alone
-flags tiny clusters.
+A conditional Poisson z-score and a growth ratio over the baseline; a trend must clear both.
+Design: docs/trends.md#burst
 """
 
 from __future__ import annotations
@@ -72,7 +50,7 @@ def rate_ratio_z(
     window_seconds: float,
     baseline_seconds: float,
 ) -> np.ndarray:
-    """Conditional z of the window count given window + baseline counts (see module doc)."""
+    """Conditional z of the window count given window + baseline counts (docs/trends.md#burst)."""
     w = np.asarray(window_counts, np.float64)
     n = w + np.asarray(baseline_counts, np.float64)
     p = window_seconds / (window_seconds + max(baseline_seconds, 0.0))
@@ -89,7 +67,7 @@ def expected_counts(
     baseline_weight: float = 1.0,
     smoothing: float = SMOOTHING,
 ) -> np.ndarray:
-    """``λ = (B·weight + α) · T_window / T_baseline`` (see module doc)."""
+    """``λ = (B·weight + α) · T_window / T_baseline`` (docs/trends.md#burst)."""
     scale = window_seconds / max(baseline_seconds, 1e-9)
     return (np.asarray(baseline_counts, np.float64) * baseline_weight + smoothing) * scale
 

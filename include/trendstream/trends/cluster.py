@@ -1,20 +1,7 @@
-"""Density clustering of a window's embeddings on cosine similarity.
+"""Density clustering (DBSCAN) of a window's embeddings on cosine similarity.
 
-Why this method: a trend is a *dense* patch of near-paraphrases inside a sea of
-unrelated posts, and we do not know how many there are. DBSCAN's model fits that
-exactly — a post is *core* when at least ``min_samples`` other posts lie within the
-cosine threshold, clusters are the connected core posts plus the border posts hanging
-off them, everything else is noise — with no cluster count to choose. K-means would
-force every noise post into some cluster; HDBSCAN/UMAP (BERTopic) are far slower.
-
-Scale: the exact neighbour graph costs n² dot products (100k posts × 384 dims ≈ 2·10¹²
-flops, ~a minute on 2 shared cores). Above ``exact_below`` posts we therefore build it
-IVF-style: a quick spherical k-means on a sample cuts the sphere into cells of ~200
-posts, and each cell's posts are compared only with the posts of its 6 nearest cells —
-~10¹¹ flops at 100k, 40× fewer. Pairs above a 0.5+ cosine threshold are close on the
-sphere, so they share a cell or sit in adjacent ones; the few missed edges only thin
-the graph. Each post keeps its ``max_neighbours`` most similar neighbours, which keeps
-memory linear and damps DBSCAN's chaining through long thin bridges.
+Trends are dense patches of paraphrases among noise, in unknown number; large windows use an
+approximate (IVF-style) neighbour graph. Design: docs/trends.md#cluster
 """
 
 from __future__ import annotations
@@ -37,7 +24,8 @@ MAX_LEVEL = 0.9
 
 @dataclass(frozen=True)
 class Clusters:
-    """``labels[i]`` is post i's cluster (−1 = noise); clusters are ordered by size, largest first."""
+    """``labels[i]`` is post i's cluster (−1 = noise); clusters are ordered by size, largest
+    first."""
 
     labels: np.ndarray
     centroids: np.ndarray
@@ -97,13 +85,8 @@ def split_incoherent(
 ) -> np.ndarray:
     """DBSCAN components, each re-clustered at a higher threshold while it is incoherent.
 
-    Short posts embed with many loose cross-topic similarities, so at a threshold loose
-    enough to keep a paraphrase family together, DBSCAN also chains unrelated chatter
-    into one blob through bridging posts. A blob is recognisable: its members sit far
-    from its centroid (mean cosine < ``cohesion``), while a real topic's members do not.
-    So an incoherent component is clustered again on its own edges at ``threshold +
-    STEP``, and so on — a small hierarchy that only uses the stored neighbour lists,
-    no new similarity computation.
+    Splits the chatter blobs that bridging posts chain together (mean member→centroid cosine
+    below ``cohesion``), reusing the stored neighbour lists. Design: docs/trends.md#cluster
     """
     labels = np.full(vectors.shape[0], -1, np.int64)
     queue = [(np.arange(vectors.shape[0]), threshold)]

@@ -1,10 +1,7 @@
 """The trend engine's pure core: posts in, scored + tracked + labelled trends out.
 
-One snapshot = cluster the window (:mod:`.cluster`), score each cluster's neighbourhood
-against the baseline (:mod:`.burst`), keep the bursting ones, carry identities over from
-the previous snapshot (:mod:`.tracking`), label them (:mod:`.labels`), and run the
-hashtag-count baseline (:mod:`.hashtags`) beside it. No service is touched here; the
-adapter in :mod:`.source` loads the posts and :mod:`.report` writes the results.
+No service is touched here (:mod:`.source` loads, :mod:`.report` writes), so tests and
+benchmarks drive it with any posts. Design: docs/trends.md#engine
 """
 
 from __future__ import annotations

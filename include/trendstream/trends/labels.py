@@ -1,11 +1,6 @@
 """Human labels for a cluster: c-TF-IDF keywords, its hashtags, representative posts.
 
-Keywords use class-based TF-IDF (as BERTopic does): all posts of a cluster form one
-"document", the rest of the window forms one more, and a term's weight in cluster ``c``
-is ``tf(t, c) / |c| · log(1 + A / f(t))`` — its share of the cluster's words, times
-how rare it is across all classes (``A`` = average words per class, ``f(t)`` = the
-term's total count). Words common to the whole window ("today", "people") sink, words
-that define the cluster rise.
+Design: docs/trends.md#labels
 """
 
 from __future__ import annotations

@@ -1,14 +1,7 @@
 """One story, one trend: fold a reported cluster into another it is a satellite of.
 
-The cohesion split in :mod:`.cluster` cuts incoherent DBSCAN blobs at rising thresholds.
-Now and then it also cuts a real story into its main thread and a side angle ("rates cut"
-and "mortgage holders cheering"): two clusters whose centroids are only ~0.55–0.65
-similar, so centroid similarity cannot tell them from two neighbouring stories (measured
-on the quality harness: distinct reported trends reach 0.43). What does tell them apart
-is *linkage*: most posts of the side angle have a post of the main thread inside the
-clustering threshold (79–100 %), while posts of two distinct stories never do (0 %).
-So a reported cluster joins an earlier-ranked one when at least ``MERGE_SHARE`` of its
-(sampled) posts are within ``threshold`` of the other's (sampled) posts.
+Satellites are told apart from neighbouring stories by post-to-post linkage, not by centroid
+similarity. Design: docs/trends.md#merge
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """The engine's input: a block of posts as parallel arrays (no service types).
 
-Everything the trend engine needs from a post fits in a few numpy arrays and lists, so
-the engine can be driven by Milvus rows, a generated archive encoded in-process, or
-synthetic vectors in a benchmark without caring which.
+So Milvus rows, an archive encoded in-process or synthetic vectors all drive the engine alike.
+Design: docs/trends.md#posts
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Snapshot reports: the machine-readable JSON contract and a self-contained HTML page.
 
-Files are keyed by snapshot time under ``settings.reports_dir``:
-``snapshot-20250601T121500Z.json`` / ``.html``, ``latest.json``, and ``index.html``
-listing every snapshot. The HTML has inline CSS and inline PNG charts, so one file can
-be mailed or served as-is; every piece of post text is HTML-escaped.
+Design: docs/trends.md#reports
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """One trend snapshot end to end: the single entry point for the DAG and the CLI.
 
-``run_snapshot`` loads the window and its baseline (sampled past
-``trends.baseline_max_posts``) from Milvus (:mod:`.source`), takes
-hashtag counts from the stream's Parquet windows when present, continues tracking from
-the state saved before this snapshot time, runs the pure engine, then saves the new
-tracking state and writes the JSON + HTML reports.
+Loads posts, continues tracking, runs the pure engine, saves state and reports.
+Design: docs/trends.md#snapshot
 """
 
 from __future__ import annotations
@@ -81,8 +78,4 @@ def run_snapshot(
 
 
 def _utc(value: datetime) -> datetime:
-    return (
-        value.replace(tzinfo=UTC)
-        if value.tzinfo is None
-        else value.astimezone(UTC)
-    )
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

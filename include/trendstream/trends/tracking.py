@@ -1,17 +1,7 @@
 """Trend identity across snapshots, and its life-cycle status.
 
-A trend is matched to the trend it continues by centroid similarity (greedy, most
-similar pairs first, at least ``tracking_similarity``), so it keeps its ``trend_id``
-while the conversation drifts a little. A tracked trend that finds no cluster survives
-``max_missed`` snapshots (a quiet window is not the end of a story), then is dropped.
-
-Status comes from the trend's own volume history (cluster sizes per snapshot):
-``emerging`` while it is new or still rising, ``peaking`` once it stops rising but is
-within ``PEAK_BAND`` of its peak, ``fading`` when it has fallen below that band.
-
-State is plain JSON: a short list of per-snapshot states keyed by snapshot time, so
-re-running a snapshot (a DAG retry, a replayed archive) continues from the state just
-*before* that time instead of from its own earlier result.
+Trends keep their ``trend_id`` by centroid similarity; the state is JSON keyed by snapshot time
+so a re-run continues from the state before it. Design: docs/trends.md#tracking
 """
 
 from __future__ import annotations
