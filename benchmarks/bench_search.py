@@ -85,8 +85,7 @@ def exact_tenth(corpus: np.ndarray, queries: np.ndarray) -> np.ndarray:
 
 
 def measure(
-    client,
-    settings,
+    store,
     queries: np.ndarray,
     corpus: np.ndarray,
     tenth: np.ndarray,
@@ -95,14 +94,10 @@ def measure(
     """Latency per single-query request and tie-aware recall@10: a hit counts when its exact
     cosine reaches the exact 10th best (generated tweets repeat texts, so many neighbours tie
     exactly and any of them is a correct answer; id-set recall would punish exact search)."""
-    from trendstream.vectorstore.milvus import search
-
     latencies, recalls = [], []
     for query, bar in zip(queries, tenth, strict=False):
         started = time.perf_counter()
-        hits = search(
-            client,
-            settings,
+        hits = store.search(
             query[None, :],
             k=10,
             output_fields=["id"],
@@ -124,15 +119,15 @@ def meets_goal(result: dict) -> bool:
     return result["p99_ms"] <= GOAL_P99_MS and result["recall_at_10"] >= GOAL_RECALL
 
 
-def settle(client, settings, reload: bool, timeout_s: float = 1800.0) -> None:
+def settle(store, reload: bool, timeout_s: float = 1800.0) -> None:
     """Wait until every row is covered by the vector index, then (``reload``) reload the
     collection so searches hit indexed segments only: Milvus standalone builds indexes in the
     background after ``create_index`` and hands segments over to the query node later, so
     until then part of the data is scanned raw. Milvus Lite indexes in the foreground (and
     its reload right after a flush can fail with "file seems not fully written")."""
-    from trendstream.vectorstore.milvus import VECTOR_FIELD
+    from trendstream.vectorstore.collection import VECTOR_FIELD
 
-    name = settings.milvus.collection
+    client, name = store.client, store.collection
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         info = client.describe_index(name, VECTOR_FIELD)
@@ -183,7 +178,7 @@ def run_sweep(server, corpus: np.ndarray, queries: np.ndarray, tenth: np.ndarray
     """Fill the collection, then FLAT and the HNSW ef sweep on one server; its results."""
     from tests.support.sandbox import derive_settings
     from trendstream.vectorstore import maintenance
-    from trendstream.vectorstore.milvus import connect, count, ensure_collection, upsert_rows
+    from trendstream.vectorstore.store import TweetStore
 
     settings = derive_settings(
         server,
@@ -194,20 +189,18 @@ def run_sweep(server, corpus: np.ndarray, queries: np.ndarray, tenth: np.ndarray
             "write_batch_size": 2000,
         },
     )
-    client = connect(settings.milvus)
-    version = client.get_server_version()
+    store = TweetStore.connect(settings)
+    version = store.client.get_server_version()
     reload = not version.startswith("milvus_lite")
-    if client.has_collection("bench_search"):
-        client.drop_collection("bench_search")
+    if store.exists():
+        store.drop()
     try:
-        ensure_collection(client, settings)
+        store.ensure_collection()
         started = time.perf_counter()
         now = int(time.time() * 1000)
         for lo in range(0, len(corpus), 10_000):
             chunk = corpus[lo : lo + 10_000]
-            upsert_rows(
-                client,
-                settings,
+            store.upsert(
                 [
                     {
                         "id": str(lo + i),
@@ -228,25 +221,27 @@ def run_sweep(server, corpus: np.ndarray, queries: np.ndarray, tenth: np.ndarray
                 ],
             )
         upsert_s = time.perf_counter() - started
-        maintenance.flush(client, settings)
-        settle(client, settings, reload)
-        rows = count(client, settings)
+        maintenance.flush(store)
+        settle(store, reload)
+        rows = store.count()
         print(f"[{version}] upserted {rows} rows in {upsert_s:.1f}s", flush=True)
 
-        configs = {"FLAT": measure(client, settings, queries, corpus, tenth, {})}
+        configs = {"FLAT": measure(store, queries, corpus, tenth, {})}
         print(f"[{version}] FLAT: {configs['FLAT']}", flush=True)
-        hnsw = derive_settings(settings, milvus={"index_type": "HNSW", "index_params": HNSW_PARAMS})
+        hnsw = store.with_settings(
+            derive_settings(settings, milvus={"index_type": "HNSW", "index_params": HNSW_PARAMS})
+        )
         started = time.perf_counter()
-        maintenance.rebuild_index_if_changed(client, hnsw)
-        settle(client, hnsw, reload)
+        maintenance.rebuild_index_if_changed(hnsw)
+        settle(hnsw, reload)
         build_s = time.perf_counter() - started
         print(f"[{version}] HNSW build {build_s:.1f}s", flush=True)
         for ef in EF_SWEEP:
-            configs[f"HNSW ef={ef}"] = measure(client, hnsw, queries, corpus, tenth, {"ef": ef})
+            configs[f"HNSW ef={ef}"] = measure(hnsw, queries, corpus, tenth, {"ef": ef})
             print(f"[{version}] HNSW ef={ef}: {configs[f'HNSW ef={ef}']}", flush=True)
     finally:
-        client.drop_collection("bench_search")
-        client.close()
+        store.drop()
+        store.close()
     return {
         "version": version,
         "uri": settings.milvus.uri,

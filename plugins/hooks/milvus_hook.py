@@ -8,9 +8,15 @@ schema = database; ``extra.secure=true`` for https). The connection wins over
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.bases.hook import BaseHook
+
+if TYPE_CHECKING:
+    from pymilvus import MilvusClient
+
+    from trendstream.core.settings import Settings
+    from trendstream.vectorstore.store import TweetStore
 
 
 class MilvusHook(BaseHook):
@@ -44,7 +50,7 @@ class MilvusHook(BaseHook):
             "db_name": conn.schema or "default",
         }
 
-    def settings(self):
+    def settings(self) -> Settings:
         """The platform settings with Milvus pointed at this connection."""
         from trendstream.core.settings import get_settings
 
@@ -52,16 +58,20 @@ class MilvusHook(BaseHook):
         params = self.connection_params()
         return base.model_copy(update={"milvus": base.milvus.model_copy(update=params)})
 
-    def get_conn(self):
-        from pymilvus import MilvusClient
+    def get_store(self) -> TweetStore:
+        """The tweet collection through this connection (close it, or use it as a context)."""
+        from trendstream.vectorstore.store import TweetStore
 
-        from trendstream.vectorstore.milvus import client_kwargs
+        return TweetStore.connect(self.settings())
 
-        return MilvusClient(**client_kwargs(self.settings().milvus))
+    def get_conn(self) -> MilvusClient:
+        """The store's pymilvus client, for calls ``TweetStore`` does not wrap."""
+        return self.get_store().client
 
     def test_connection(self) -> tuple[bool, str]:
         try:
-            names = self.get_conn().list_collections()
+            with self.get_store() as store:
+                names = store.retry("list_collections", store.client.list_collections)
         except Exception as exc:
             return False, str(exc)
         return True, f"connected; collections: {names}"

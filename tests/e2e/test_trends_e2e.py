@@ -21,7 +21,8 @@ from trendstream.encode.model import encode_texts
 from trendstream.encode.text import clean_text
 from trendstream.sources.generator import GeneratorConfig, generate_stream
 from trendstream.trends.snapshot import run_snapshot
-from trendstream.vectorstore import milvus
+from trendstream.vectorstore.rows import rows_from_tweets
+from trendstream.vectorstore.store import TweetStore
 
 pytestmark = pytest.mark.integration
 
@@ -45,11 +46,11 @@ def _load_stream_into_milvus(settings):
     unique = list(dict.fromkeys(texts))  # templated chatter repeats: encode each text once
     row_of = {text: row for row, text in enumerate(unique)}
     vectors = encode_texts(unique, settings.model)[[row_of[text] for text in texts]]
-    client = milvus.connect(settings.milvus)
-    milvus.ensure_collection(client, settings)
-    rows = milvus.rows_from_tweets([t.to_dict() for t in tweets], vectors)
-    for start in range(0, len(rows), 2000):
-        milvus.upsert_rows(client, settings, rows[start : start + 2000])
+    rows = rows_from_tweets([t.to_dict() for t in tweets], vectors)
+    with TweetStore.connect(settings) as store:
+        store.ensure_collection()
+        for start in range(0, len(rows), 2000):
+            store.upsert(rows[start : start + 2000])
     return stream.ground_truth
 
 

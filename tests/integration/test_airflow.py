@@ -148,18 +148,13 @@ def produce_tweets(settings: Settings, minutes: float, rate: float, seed: int) -
 
 def milvus_rows(settings: Settings, ids: set[str]) -> tuple[int, set[str]]:
     """(rows in the collection, which of ``ids`` it holds): duplicates would show as extra rows."""
-    from trendstream.vectorstore.milvus import connect, count, get_by_ids
+    from trendstream.vectorstore.store import TweetStore
 
-    client = connect(settings.milvus)
-    try:
-        if not client.has_collection(settings.milvus.collection):
+    with TweetStore.connect(settings) as store:
+        if not store.exists():
             return 0, set()
-        found = {
-            row["id"] for row in get_by_ids(client, settings, sorted(ids), output_fields=["id"])
-        }
-        return count(client, settings), found
-    finally:
-        client.close()
+        found = {row["id"] for row in store.get_by_ids(sorted(ids), output_fields=["id"])}
+        return store.count(), found
 
 
 @pytest.fixture(scope="module")

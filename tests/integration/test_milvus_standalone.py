@@ -21,7 +21,8 @@ from trendstream.core.settings import Settings
 from trendstream.platform import services
 from trendstream.platform.environment import settings_env
 from trendstream.platform.milvus import milvus_data_dir
-from trendstream.vectorstore import milvus as store
+from trendstream.vectorstore.rows import rows_from_tweets
+from trendstream.vectorstore.store import TweetStore
 
 pytest.importorskip("milvus", reason="the `milvus` wheel (embedded standalone) is not installed")
 
@@ -58,8 +59,8 @@ def tweets(n: int, text: str) -> list[dict]:
     ]
 
 
-def nearest_ids(client, settings: Settings, queries: np.ndarray) -> list[str]:
-    return [hits[0]["id"] for hits in store.search(client, settings, queries, k=3)]
+def nearest_ids(store: TweetStore, queries: np.ndarray) -> list[str]:
+    return [hits[0]["id"] for hits in store.search(queries, k=3)]
 
 
 def platform_status(settings: Settings) -> dict:
@@ -80,19 +81,18 @@ def platform_status(settings: Settings) -> dict:
 
 def test_standalone_serves_upserts_searches_and_survives_a_restart(standalone: Settings) -> None:
     vectors = unit_vectors(ROWS)
-    client = store.connect(standalone.milvus)
-    store.ensure_collection(client, standalone)
-    assert store.upsert_rows(client, standalone, store.rows_from_tweets(tweets(ROWS, "a"), vectors))
-    assert store.count(client, standalone) == ROWS
     probes = [0, 17, 150, 299]
-    assert nearest_ids(client, standalone, vectors[probes]) == [f"t{i}" for i in probes]
+    with TweetStore.connect(standalone) as store:
+        store.ensure_collection()
+        assert store.upsert(rows_from_tweets(tweets(ROWS, "a"), vectors))
+        assert store.count() == ROWS
+        assert nearest_ids(store, vectors[probes]) == [f"t{i}" for i in probes]
 
-    # The same ids again (a replayed batch): overwritten, never duplicated.
-    store.upsert_rows(client, standalone, store.rows_from_tweets(tweets(ROWS, "b"), vectors))
-    assert store.count(client, standalone) == ROWS
-    (row,) = store.get_by_ids(client, standalone, ["t17"], output_fields=["id", "text"])
-    assert row["text"] == "b 17"
-    client.close()
+        # The same ids again (a replayed batch): overwritten, never duplicated.
+        store.upsert(rows_from_tweets(tweets(ROWS, "b"), vectors))
+        assert store.count() == ROWS
+        (row,) = store.get_by_ids(["t17"], output_fields=["id", "text"])
+        assert row["text"] == "b 17"
 
     (status,) = platform_status(standalone)["services"]
     assert status["name"] == "milvus" and status["healthy"] and status["pid"]
@@ -102,7 +102,6 @@ def test_standalone_serves_upserts_searches_and_survives_a_restart(standalone: S
     assert not platform_status(standalone)["services"][0]["running"]
     services.up(standalone, services=("milvus",))
 
-    client = store.connect(standalone.milvus)
-    assert store.count(client, standalone) == ROWS
-    assert nearest_ids(client, standalone, vectors[probes]) == [f"t{i}" for i in probes]
-    client.close()
+    with TweetStore.connect(standalone) as store:
+        assert store.count() == ROWS
+        assert nearest_ids(store, vectors[probes]) == [f"t{i}" for i in probes]

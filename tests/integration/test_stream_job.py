@@ -41,7 +41,8 @@ from trendstream.stream.analytics import load_latest
 from trendstream.stream.job import query_group
 from trendstream.stream.scores import ACTION_WEIGHTS
 from trendstream.stream.sink import CRASH_ENV
-from trendstream.vectorstore.milvus import VECTOR_FIELD, connect, count, get_by_ids, search
+from trendstream.vectorstore.collection import VECTOR_FIELD
+from trendstream.vectorstore.store import TweetStore
 
 # Generous: a 2-core box shared with other work can take minutes per job run.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
@@ -144,7 +145,13 @@ def run_job(
 
 
 def milvus_ids(settings: Settings, ids: list[str]) -> list[dict]:
-    return get_by_ids(connect(settings.milvus), settings, ids, output_fields=["id", VECTOR_FIELD])
+    with TweetStore.connect(settings) as store:
+        return store.get_by_ids(ids, output_fields=["id", VECTOR_FIELD])
+
+
+def milvus_count(settings: Settings) -> int:
+    with TweetStore.connect(settings) as store:
+        return store.count()
 
 
 def tweet_ids(lines: list[bytes]) -> list[str]:
@@ -197,7 +204,7 @@ def stream_run(platform: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
         env={CRASH_ENV: "1"},
     )
     assert crashed.returncode != 0, job_log(settings)
-    written = count(connect(settings.milvus), settings)
+    written = milvus_count(settings)
     proc = run_job(settings, "--available-now", "--max-offsets-per-trigger", per_batch)
     assert proc.returncode == 0, job_log(settings)
     return StreamRun(settings, generated, int(per_batch), written)
@@ -206,8 +213,7 @@ def stream_run(platform: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
 def test_every_tweet_lands_once_with_a_vector_of_the_configured_dimension(stream_run):
     settings, generated = stream_run.settings, stream_run.generated
     ids = tweet_ids(generated.tweets)
-    client = connect(settings.milvus)
-    assert count(client, settings) == len(set(ids))
+    assert milvus_count(settings) == len(set(ids))
     rows = milvus_ids(settings, ids)
     assert sorted(r["id"] for r in rows) == sorted(set(ids))
     vectors = np.asarray([r[VECTOR_FIELD] for r in rows], dtype=np.float32)
@@ -221,7 +227,8 @@ def test_a_planted_trend_post_finds_its_paraphrase_family(stream_run):
     family = set(trend["member_tweet_ids"])
     probe = milvus_ids(settings, [trend["member_tweet_ids"][0]])[0]
     k = 5
-    hits = search(connect(settings.milvus), settings, [probe[VECTOR_FIELD]], k + 1)[0]
+    with TweetStore.connect(settings) as store:
+        hits = store.search([probe[VECTOR_FIELD]], k + 1)[0]
     neighbours = [h["id"] for h in hits if h["id"] != probe["id"]][:k]
     assert sum(n in family for n in neighbours) >= k - 1, (trend["description"], neighbours)
 
@@ -352,7 +359,7 @@ def test_crash_between_milvus_write_and_commit_replays_without_duplicates(stream
     settings = stream_run.settings
     ids = set(tweet_ids(stream_run.generated.tweets))
     assert stream_run.per_batch < stream_run.written_before_restart < len(ids)
-    assert count(connect(settings.milvus), settings) == len(ids)
+    assert milvus_count(settings) == len(ids)
 
 
 def test_milvus_outage_is_retried_and_nothing_is_lost(platform, tmp_path):
@@ -387,7 +394,7 @@ def test_milvus_outage_is_retried_and_nothing_is_lost(platform, tmp_path):
         assert proc.poll() is None, job_log(settings)  # still retrying, not crashed
         process.start(spec)
         assert proc.wait(timeout=JOB_TIMEOUT_S) == 0, job_log(settings)
-        assert count(connect(settings.milvus), settings) == len(lines)
+        assert milvus_count(settings) == len(lines)
     finally:
         if proc.poll() is None:
             proc.kill()

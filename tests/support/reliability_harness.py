@@ -30,7 +30,7 @@ from trendstream.kafka.producer import IdempotentProducer
 from trendstream.kafka.reader import read_all
 from trendstream.orchestration import local_job
 from trendstream.stream.analytics import load_latest
-from trendstream.vectorstore.milvus import connect, count, iter_query
+from trendstream.vectorstore.store import TweetStore
 
 LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 
@@ -80,18 +80,11 @@ def produce_tweets(settings: Settings, lines: Sequence[bytes]) -> set[str]:
 
 def milvus_rows(settings: Settings) -> tuple[int, list[str]]:
     """``(count(*), every id from a full scan)``: a duplicate shows as count > distinct ids."""
-    client = connect(settings.milvus)
-    try:
-        if not client.has_collection(settings.milvus.collection):
+    with TweetStore.connect(settings) as store:
+        if not store.exists():
             return 0, []
-        ids = [
-            row["id"]
-            for page in iter_query(client, settings, "created_at >= 0", ["id"])
-            for row in page
-        ]
-        return count(client, settings), ids
-    finally:
-        client.close()
+        ids = [row["id"] for page in store.iter_query("created_at >= 0", ["id"]) for row in page]
+        return store.count(), ids
 
 
 def dead_letters(settings: Settings) -> list[dict]:

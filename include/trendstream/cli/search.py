@@ -27,7 +27,8 @@ def search(query: str, k: int, since_text: str | None, as_json: bool) -> None:
     from trendstream.core.settings import get_settings
     from trendstream.encode.model import encode_texts
     from trendstream.encode.text import clean_text
-    from trendstream.vectorstore import milvus
+    from trendstream.vectorstore.retry import MilvusUnavailable
+    from trendstream.vectorstore.store import TweetStore
 
     if not query.strip():
         raise click.BadParameter("the query is empty", param_hint="QUERY")
@@ -36,13 +37,13 @@ def search(query: str, k: int, since_text: str | None, as_json: bool) -> None:
     flt = f"created_at >= {int(since.timestamp() * 1000)}" if since else ""
     vector = encode_texts([clean_text(query) or query], settings.model)
     try:
-        client = milvus.connect(settings.milvus)
-        if not client.has_collection(settings.milvus.collection):
-            raise click.ClickException(
-                f"Milvus collection {settings.milvus.collection!r} does not exist yet (nothing streamed)"
-            )
-        (hits,) = milvus.search(client, settings, vector, k, flt, OUTPUT_FIELDS)
-    except milvus.MilvusUnavailable as exc:
+        with TweetStore.connect(settings) as store:
+            if not store.exists():
+                raise click.ClickException(
+                    f"Milvus collection {store.collection!r} does not exist yet (nothing streamed)"
+                )
+            (hits,) = store.search(vector, k, flt, OUTPUT_FIELDS)
+    except MilvusUnavailable as exc:
         raise click.ClickException(f"cannot reach Milvus at {settings.milvus.uri}: {exc}") from None
     if as_json:
         for hit in hits:

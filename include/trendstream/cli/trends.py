@@ -49,7 +49,7 @@ def trends(at_text: str | None, window_text: str | None, as_json: bool) -> None:
     """Detect semantic trends in the window ending at --at and write the JSON + HTML report."""
     from trendstream.core.settings import get_settings
     from trendstream.trends.snapshot import run_snapshot
-    from trendstream.vectorstore.milvus import MilvusUnavailable
+    from trendstream.vectorstore.retry import MilvusUnavailable
 
     at = parse_instant(at_text) if at_text else None
     window = parse_duration(window_text) if window_text else None

@@ -100,9 +100,10 @@ def _stored(
     settings: Settings, start: datetime, end: datetime
 ) -> tuple[int, list[tuple[str, int]]]:
     from trendstream.trends.hashtags import counts_from_parquet
-    from trendstream.vectorstore.milvus import connect, count
+    from trendstream.vectorstore.store import TweetStore
 
-    rows = count(connect(settings.milvus), settings)
+    with TweetStore.connect(settings) as store:
+        rows = store.count()
     tags = counts_from_parquet(settings.analytics_dir, start, end)
     return rows, (tags.most_common(10) if tags else [])
 

@@ -19,23 +19,20 @@ def stats_file(settings: Settings):
 def run_step(settings: Settings, name: str) -> dict[str, Any]:
     """Run one maintenance step on the configured collection and record what it did."""
     from trendstream.vectorstore import maintenance as m
-    from trendstream.vectorstore.milvus import connect, ensure_collection
+    from trendstream.vectorstore.store import TweetStore
 
-    steps: dict[str, Callable[[Any, Settings], dict[str, Any]]] = {
+    steps: dict[str, Callable[[TweetStore], dict[str, Any]]] = {
         "flush": m.flush,
-        "ttl_delete": lambda client, s: m.ttl_delete(client, s, m.ttl_cutoff_ms(s)),
+        "ttl_delete": lambda store: m.ttl_delete(store, m.ttl_cutoff_ms(settings)),
         "compact": m.compact,
         "index": m.rebuild_index_if_changed,
         "stats": m.collection_stats,
     }
     if name not in steps:
         raise ValueError(f"unknown maintenance step {name!r}; choose from {', '.join(STEPS)}")
-    client = connect(settings.milvus)
-    try:
-        ensure_collection(client, settings)
-        outcome = steps[name](client, settings)
-    finally:
-        client.close()
+    with TweetStore.connect(settings) as store:
+        store.ensure_collection()
+        outcome = steps[name](store)
     record = {"at": datetime.now(UTC).isoformat(), "step": name, **outcome}
     path = stats_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,7 @@ def milvus_healthy(settings: Settings, timeout_s: float = 5.0) -> bool:
         return False  # fail fast: the client would otherwise wait its whole timeout
     from pymilvus import MilvusClient
 
-    from trendstream.vectorstore.milvus import client_kwargs
+    from trendstream.vectorstore.store import client_kwargs
 
     try:
         client = MilvusClient(**{**client_kwargs(settings.milvus), "timeout": timeout_s})

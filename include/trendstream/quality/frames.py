@@ -57,24 +57,12 @@ def vectors_frame(
     settings: Settings, now: datetime, sample: int = 2000
 ) -> tuple[pd.DataFrame, BatchRef]:
     """The newest ``sample`` rows of the Milvus collection, vectors included."""
-    from trendstream.vectorstore.milvus import VECTOR_FIELD, connect, with_retry
+    from trendstream.vectorstore.collection import VECTOR_FIELD
+    from trendstream.vectorstore.store import TweetStore
 
     ms = settings.milvus
-    client = connect(ms)
-    try:
-        rows = with_retry(
-            ms,
-            "sample rows",
-            lambda: client.query(
-                ms.collection,
-                filter="created_at >= 0",
-                limit=sample,
-                output_fields=["id", "created_at", VECTOR_FIELD],
-                consistency_level="Strong",
-            ),
-        )
-    finally:
-        client.close()
+    with TweetStore.connect(settings) as store:
+        rows = store.query("created_at >= 0", ["id", "created_at", VECTOR_FIELD], limit=sample)
     frame = with_vector_derived(pd.DataFrame(rows, columns=["id", "created_at", VECTOR_FIELD]), now)
     ids = frame["id"].astype(str).tolist()
     return frame.drop(columns=[VECTOR_FIELD]), {

@@ -26,7 +26,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trendstream.stream.transforms import (
     DeadRow,
@@ -35,6 +35,9 @@ from trendstream.stream.transforms import (
     encoder_texts,
     parse_tweets,
 )
+
+if TYPE_CHECKING:
+    from trendstream.vectorstore.store import TweetStore
 
 log = logging.getLogger(__name__)
 
@@ -81,18 +84,18 @@ class EmbedSink:
 
     def __init__(self, settings: Any) -> None:
         self.settings = settings
-        self._client = None
+        self._store: TweetStore | None = None
         self.last: BatchReport | None = None
         self.on_batch = None  # set by the job: called with each BatchReport
 
-    def _milvus(self):
-        from trendstream.vectorstore.milvus import connect, ensure_collection
+    def _milvus(self) -> TweetStore:
+        from trendstream.vectorstore.store import TweetStore
 
-        if self._client is None:
-            client = connect(self.settings.milvus)
-            ensure_collection(client, self.settings)
-            self._client = client
-        return self._client
+        if self._store is None:
+            store = TweetStore.connect(self.settings)
+            store.ensure_collection()
+            self._store = store
+        return self._store
 
     def __call__(self, batch_df, batch_id: int) -> None:
         report = BatchReport(batch_id)
@@ -118,7 +121,7 @@ class EmbedSink:
 
     def _process(self, table, report: BatchReport, clock: _Clock) -> None:
         from trendstream.encode.model import encode_texts
-        from trendstream.vectorstore.milvus import rows_from_tweets, upsert_rows
+        from trendstream.vectorstore.rows import rows_from_tweets
 
         settings = self.settings
         topics, parts, offsets = (
@@ -147,9 +150,10 @@ class EmbedSink:
             return
         vectors = encode_texts(texts, settings.model)
         clock.lap("encode")
-        dicts = [{**t.to_dict(), "clean_text": text} for t, text in zip(tweets, texts, strict=False)]
-        client = self._milvus()
-        report.upserted = upsert_rows(client, settings, rows_from_tweets(dicts, vectors))
+        dicts = [
+            {**t.to_dict(), "clean_text": text} for t, text in zip(tweets, texts, strict=False)
+        ]
+        report.upserted = self._milvus().upsert(rows_from_tweets(dicts, vectors))
         clock.lap("upsert")
         if os.environ.get(CRASH_ENV) == str(report.batch_id):
             log.error("fault injection: dying after the upsert of batch %d", report.batch_id)

@@ -36,16 +36,16 @@ def run_snapshot(
 ) -> SnapshotResult:
     """Detect, track, label and report the trends of the window ending at ``at`` (default now)."""
     from trendstream.trends.source import load_baseline, load_posts
-    from trendstream.vectorstore.milvus import connect
+    from trendstream.vectorstore.store import TweetStore
 
     started = time.perf_counter()
     at = _utc(at or datetime.now(UTC))
     window = window or timedelta(minutes=settings.trends.window_minutes)
     window_start = at - window
     baseline_start = window_start - timedelta(minutes=settings.trends.baseline_minutes)
-    client = connect(settings.milvus)
-    window_posts = load_posts(settings, window_start, at, client)
-    baseline_posts, baseline_weight = load_baseline(settings, baseline_start, window_start, client)
+    with TweetStore.connect(settings) as store:
+        window_posts = load_posts(store, window_start, at)
+        baseline_posts, baseline_weight = load_baseline(store, baseline_start, window_start)
     window_tags = counts_from_parquet(settings.analytics_dir, window_start, at)
     baseline_tags = counts_from_parquet(settings.analytics_dir, baseline_start, window_start)
     load_s = time.perf_counter() - started

@@ -10,44 +10,40 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from trendstream.core.settings import Settings
-from trendstream.vectorstore.milvus import (
+from trendstream.vectorstore.collection import (
     STRONG,
-    VECTOR_FIELD,
-    count,
     create_index,
     current_index_spec,
     index_spec,
-    with_retry,
+    vector_index_names,
 )
-
-if TYPE_CHECKING:
-    from pymilvus import MilvusClient
+from trendstream.vectorstore.store import TweetStore
 
 log = logging.getLogger(__name__)
 
 
-def flush(client: MilvusClient, settings: Settings) -> dict[str, Any]:
+def flush(store: TweetStore) -> dict[str, Any]:
     """Seal growing segments so recent writes are persisted and indexable."""
-    ms = settings.milvus
+    ms = store.milvus
     started = time.monotonic()
-    with_retry(ms, "flush", lambda: client.flush(ms.collection, timeout=ms.rpc_timeout_s))
+    store.retry("flush", lambda: store.client.flush(ms.collection, timeout=ms.rpc_timeout_s))
     seconds = round(time.monotonic() - started, 3)
     log.info("flushed %s in %.3fs", ms.collection, seconds)
     return {"action": "flush", "collection": ms.collection, "seconds": seconds}
 
 
-def compact(client: MilvusClient, settings: Settings, wait_s: float = 300.0) -> dict[str, Any]:
+def compact(store: TweetStore, wait_s: float = 300.0) -> dict[str, Any]:
     """Merge small segments and purge deleted rows, waiting up to ``wait_s`` for the job.
 
     Milvus Lite accepts the call but has no compaction job (it answers job id 0); that is
     reported as ``supported: False`` rather than treated as a failure.
     """
-    ms = settings.milvus
+    ms, client = store.milvus, store.client
     try:
-        job_id = with_retry(ms, "compact", lambda: client.compact(ms.collection))
+        job_id = store.retry("compact", lambda: client.compact(ms.collection))
     except Exception as exc:
         if "not support" in str(exc).lower() or "unimplemented" in str(exc).lower():
             log.info("compaction not supported by %s: %s", ms.uri, exc)
@@ -61,7 +57,7 @@ def compact(client: MilvusClient, settings: Settings, wait_s: float = 300.0) -> 
     deadline = time.monotonic() + wait_s
     state = "Executing"
     while time.monotonic() < deadline:
-        state = with_retry(ms, "get_compaction_state", lambda: client.get_compaction_state(job_id))
+        state = store.retry("get_compaction_state", lambda: client.get_compaction_state(job_id))
         if state == "Completed":
             break
         time.sleep(1.0)
@@ -69,16 +65,15 @@ def compact(client: MilvusClient, settings: Settings, wait_s: float = 300.0) -> 
     return {"action": "compact", "supported": True, "job_id": job_id, "state": state}
 
 
-def ttl_delete(client: MilvusClient, settings: Settings, older_than_ms: int) -> dict[str, Any]:
+def ttl_delete(store: TweetStore, older_than_ms: int) -> dict[str, Any]:
     """Delete rows whose ``created_at`` is before ``older_than_ms``; returns how many."""
-    ms = settings.milvus
+    ms = store.milvus
     expr = f"created_at < {int(older_than_ms)}"
-    matching = count(client, settings, expr)
+    matching = store.count(expr)
     if matching:
-        with_retry(
-            ms,
+        store.retry(
             "ttl delete",
-            lambda: client.delete(
+            lambda: store.client.delete(
                 ms.collection, filter=expr, timeout=ms.rpc_timeout_s, consistency_level=STRONG
             ),
         )
@@ -97,28 +92,25 @@ def ttl_cutoff_ms(settings: Settings, now_ms: int | None = None) -> int:
     return now - int(settings.milvus.ttl_days * 86_400_000)
 
 
-def rebuild_index_if_changed(client: MilvusClient, settings: Settings) -> dict[str, Any]:
+def rebuild_index_if_changed(store: TweetStore) -> dict[str, Any]:
     """Drop and rebuild the vector index when it differs from the settings (or its build
     parameters are unknown). Searches are unavailable between release and load; upserts
     keep working throughout."""
-    ms = settings.milvus
-    wanted, current = index_spec(ms), current_index_spec(client, settings)
+    ms, client = store.milvus, store.client
+    wanted, current = index_spec(ms), current_index_spec(store)
     if current == wanted:
         log.info("index on %s matches settings %s; nothing to rebuild", ms.collection, wanted)
         return {"action": "rebuild_index", "rebuilt": False, "index": wanted}
     started = time.monotonic()
-    with_retry(ms, "release_collection", lambda: client.release_collection(ms.collection))
+    store.retry("release_collection", lambda: client.release_collection(ms.collection))
     if current is not None:
-        names = with_retry(
-            ms, "list_indexes", lambda: client.list_indexes(ms.collection, field_name=VECTOR_FIELD)
-        )
-        for name in names:
-            with_retry(
-                ms, f"drop_index {name}", lambda name=name: client.drop_index(ms.collection, name)
+        for name in vector_index_names(store):
+            store.retry(
+                f"drop_index {name}", lambda name=name: client.drop_index(ms.collection, name)
             )
         log.info("dropped index %s on %s", current, ms.collection)
-    create_index(client, settings)
-    with_retry(ms, "load_collection", lambda: client.load_collection(ms.collection))
+    create_index(store)
+    store.retry("load_collection", lambda: client.load_collection(ms.collection))
     seconds = round(time.monotonic() - started, 3)
     log.info("rebuilt index on %s: %s -> %s in %.1fs", ms.collection, current, wanted, seconds)
     return {
@@ -130,24 +122,23 @@ def rebuild_index_if_changed(client: MilvusClient, settings: Settings) -> dict[s
     }
 
 
-def collection_stats(client: MilvusClient, settings: Settings) -> dict[str, Any]:
+def collection_stats(store: TweetStore) -> dict[str, Any]:
     """Row count, index description and load state, for the DAG to record."""
-    ms = settings.milvus
+    ms, client = store.milvus, store.client
     indexes = []
-    for name in with_retry(ms, "list_indexes", lambda: client.list_indexes(ms.collection)):
-        info = with_retry(
-            ms,
+    for name in store.retry("list_indexes", lambda: client.list_indexes(ms.collection)):
+        info = store.retry(
             f"describe_index {name}",
             lambda name=name: client.describe_index(ms.collection, name),
         )
         indexes.append({k: v for k, v in info.items() if isinstance(v, (str, int, float))})
-    load_state = with_retry(ms, "get_load_state", lambda: client.get_load_state(ms.collection))
+    load_state = store.retry("get_load_state", lambda: client.get_load_state(ms.collection))
     stats = {
         "collection": ms.collection,
         "uri": ms.uri,
-        "row_count": count(client, settings),
+        "row_count": store.count(),
         "indexes": indexes,
-        "index_matches_settings": current_index_spec(client, settings) == index_spec(ms),
+        "index_matches_settings": current_index_spec(store) == index_spec(ms),
         "load_state": str(getattr(load_state.get("state"), "name", load_state.get("state"))),
     }
     log.info(

@@ -1,23 +1,15 @@
-"""The pure parts of the Milvus sink: row building and the retry policy."""
+"""Tweets → Milvus rows: the shape the collection declares, within its byte limits."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from pymilvus.exceptions import MilvusException, ParamError
 
 from trendstream.core.schema import parse_event
-from trendstream.core.settings import MilvusSettings
-from trendstream.vectorstore.milvus import (
-    MilvusUnavailable,
-    is_transient,
-    rows_from_tweets,
-    truncate_utf8,
-    with_retry,
-)
+from trendstream.vectorstore.collection import SCALAR_FIELDS, VECTOR_FIELD
+from trendstream.vectorstore.rows import epoch_ms, rows_from_tweets, truncate_utf8
 
 
 def test_rows_from_canonical_tweets() -> None:
@@ -85,47 +77,12 @@ def test_rows_need_one_vector_per_tweet() -> None:
         )
 
 
-def test_transient_errors_are_told_apart_from_bad_requests() -> None:
-    assert is_transient(MilvusException(code=2, message="Fail connecting to server"))
-    assert is_transient(MilvusException(code=1, message="server unavailable, try later"))
-    assert is_transient(ConnectionResetError())
-    assert not is_transient(MilvusException(code=1100, message="invalid dimension"))
-    assert not is_transient(ParamError(message="bad param"))
-    assert not is_transient(ValueError("nope"))
+def test_rows_carry_exactly_the_declared_fields() -> None:
+    (row,) = rows_from_tweets([{"id": "1", "created_at": 5}], np.zeros((1, 2)))
+    assert set(row) == {*SCALAR_FIELDS, VECTOR_FIELD}
 
 
-def test_retry_gives_up_with_milvus_unavailable_within_the_budget() -> None:
-    settings = MilvusSettings(retry_timeout_s=1.0)
-    calls = []
-
-    def down() -> None:
-        calls.append(time.monotonic())
-        raise MilvusException(code=2, message="Fail connecting to server")
-
-    started = time.monotonic()
-    with pytest.raises(MilvusUnavailable, match="upsert failed .* times"):
-        with_retry(settings, "upsert", down)
-    assert 1.0 <= time.monotonic() - started < 2.0
-    assert len(calls) >= 3  # 0.25 + 0.5 + ... backoff
-
-
-def test_retry_returns_once_the_server_answers_and_never_retries_bad_requests() -> None:
-    settings = MilvusSettings(retry_timeout_s=5.0)
-    attempts = iter([MilvusException(code=2, message="connect"), None])
-
-    def flaky() -> str:
-        error = next(attempts)
-        if error:
-            raise error
-        return "ok"
-
-    assert with_retry(settings, "search", flaky) == "ok"
-    bad_calls = []
-
-    def bad_request() -> None:
-        bad_calls.append(1)
-        raise ParamError(message="bad")
-
-    with pytest.raises(ParamError):
-        with_retry(settings, "search", bad_request)
-    assert bad_calls == [1]
+def test_epoch_ms_accepts_every_timestamp_form() -> None:
+    assert epoch_ms(datetime(2025, 1, 1)) == 1_735_689_600_000  # naive = UTC
+    assert epoch_ms(np.int64(7)) == 7
+    assert epoch_ms("2025-01-01T00:00:00.5Z") == 1_735_689_600_500
