@@ -309,8 +309,10 @@ sys.path.insert(0, sys.argv[1])
 from hooks.milvus_hook import MilvusHook
 hook = MilvusHook("milvus_test")
 ok, message = hook.test_connection()
+with hook.get_store() as store:
+    store_answers = {"uri": store.milvus.uri, "has_collection": store.exists()}
 print("@@" + json.dumps({"ok": ok, "message": message, "params": hook.connection_params(),
-                          "uri": hook.settings().milvus.uri}))
+                          "uri": hook.settings().milvus.uri, "store": store_answers}))
 """
 
 
@@ -342,3 +344,6 @@ def test_milvus_hook_connects_with_an_env_defined_connection(airflow_platform: S
         "db_name": "default",
     }
     assert answer["uri"] == airflow_platform.milvus.uri
+    # The store the hook hands out is connected through the same connection (a real round trip).
+    assert answer["store"]["uri"] == airflow_platform.milvus.uri
+    assert isinstance(answer["store"]["has_collection"], bool)
