@@ -264,19 +264,19 @@ def recording_sink(
     key_of: Callable[[dict[str, Any]], tuple[Key, Any]],
 ) -> Callable[[Any, int], None]:
     """The job's own foreachBatch writer, then note when each row became visible."""
-    import pyarrow.parquet as pq
-
     from trendstream.stream.analytics import batch_writer
+    from trendstream.stream.analytics_store import AnalyticsStore
 
-    write = batch_writer(name, topic, settings)
-    root = settings.analytics_dir / name
+    store = AnalyticsStore.of(settings)
+    run = store.run_for(settings.checkpoint_dir)  # beside the queries' checkpoints, as the job
+    write = batch_writer(name, topic, settings, run)
 
     def sink(batch_df, batch_id: int) -> None:
         write(batch_df, batch_id)
         at = time.time()
-        part = root / f"batch={batch_id}" / "part-0.parquet"
-        if part.exists():
-            for row in pq.read_table(part).to_pylist():
+        written = store.read_batch(name, run, batch_id)
+        if written is not None:
+            for row in written.to_pylist():
                 key, value = key_of(row)
                 recorder.update(key, value, at)
 

@@ -99,12 +99,13 @@ def _stream(settings: Settings, note) -> dict[str, Any]:
 def _stored(
     settings: Settings, start: datetime, end: datetime
 ) -> tuple[int, list[tuple[str, int]]]:
+    from trendstream.stream.analytics_store import AnalyticsStore
     from trendstream.trends.hashtags import counts_from_parquet
     from trendstream.vectorstore.store import TweetStore
 
     with TweetStore.connect(settings) as store:
         rows = store.count()
-    tags = counts_from_parquet(settings.analytics_dir, start, end)
+    tags = counts_from_parquet(AnalyticsStore.of(settings), start, end)
     return rows, (tags.most_common(10) if tags else [])
 
 

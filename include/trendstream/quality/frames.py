@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from trendstream.core.settings import Settings
+from trendstream.stream.analytics_store import AnalyticsStore
 
 BatchRef = dict[str, Any]
 
@@ -26,19 +27,18 @@ def analytics_frame(
     settings: Settings, now: datetime, batches: int = 20
 ) -> tuple[pd.DataFrame, BatchRef]:
     """The newest ``batches`` hashtag-window batches the stream wrote (Parquet)."""
-    import pyarrow.parquet as pq
-
-    root = settings.analytics_dir / "hashtags"
-    files = sorted(root.glob("batch=*/*.parquet"), key=lambda p: p.stat().st_mtime)[-batches:]
+    store = AnalyticsStore.of(settings)
+    newest = store.batches("hashtags")[-batches:]
     frame = (
-        pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
-        if files
+        store.read(newest)
+        if newest
         else pd.DataFrame(columns=["window_start", "window_end", "hashtag", "count"])
     )
     return with_analytics_derived(frame, now), {
         "kind": "analytics",
-        "files": [str(f) for f in files],
-        "batch_ids": sorted({int(b) for b in frame.get("batch_id", pd.Series(dtype=int)).tolist()}),
+        "files": [str(b.path) for b in newest],
+        "runs": sorted({b.run for b in newest}),
+        "batch_ids": sorted({b.batch_id for b in newest}),
     }
 
 

@@ -16,33 +16,25 @@ The window aggregates run in *update* mode with a ``watermark_seconds`` watermar
 micro-batch emits the windows it changed (so an aggregate is visible within one trigger,
 not after the watermark passes), and state older than the watermark is dropped. Every
 emitted row goes to the analytics Kafka topic (keyed, so a compacted topic keeps the
-latest count) and to Parquet under ``settings.analytics_dir/<name>/batch=<id>/``; a
-replayed batch overwrites its own directory, so the Parquet copy is exactly-once.
-Readers take the row of the highest batch per key (:func:`load_latest`).
+latest count) and to the Parquet copy kept by
+:class:`~trendstream.stream.analytics_store.AnalyticsStore` (exactly-once per batch);
+readers take each key's newest row (:func:`load_latest`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import shutil
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+from trendstream.stream.analytics_store import KEYS, AnalyticsStore
 from trendstream.stream.parse import parse_stream
 from trendstream.stream.scores import ACTION_WEIGHTS, window_score
 
 log = logging.getLogger(__name__)
 
 ENGAGEMENT_COLUMNS = {"like": "likes", "retweet": "retweets", "reply": "replies", "quote": "quotes"}
-
-# name -> columns identifying one aggregate (the Kafka key and the "latest" grouping)
-KEYS: dict[str, list[str]] = {
-    "hashtags": ["window_start", "hashtag"],
-    "engagement": ["window_start", "tweet_id"],
-    "users": ["user_id", "window_start"],
-}
 
 
 def _events(raw_df, settings, kind: str):
@@ -146,18 +138,19 @@ def user_scores(raw_df, settings):
 # --- sinks -------------------------------------------------------------------------------------
 
 
-def batch_writer(name: str, topic: str, settings) -> Callable[[Any, int], None]:
-    """foreachBatch function: the batch's rows → Parquet (idempotent per batch) and Kafka."""
+def batch_writer(name: str, topic: str, settings, run: str) -> Callable[[Any, int], None]:
+    """foreachBatch function: the batch's rows → Parquet (idempotent per batch, in ``run``:
+    see :meth:`AnalyticsStore.run_for`) and Kafka."""
     from trendstream.kafka.producer import IdempotentProducer
 
-    root = settings.analytics_dir / name
+    store = AnalyticsStore.of(settings)
     keys = KEYS[name]
 
     def write(batch_df, batch_id: int) -> None:
         table = batch_df.toArrow()
         if table.num_rows == 0:
             return
-        write_parquet(root, batch_id, table)
+        store.write_batch(name, run, batch_id, table)
         with IdempotentProducer(settings) as producer:
             for row in table.to_pylist():
                 key = "|".join(str(row[k]) for k in keys)
@@ -166,44 +159,22 @@ def batch_writer(name: str, topic: str, settings) -> Callable[[Any, int], None]:
                     json.dumps({**row, "batch_id": batch_id}, default=_json_default).encode(),
                     key,
                 )
-        log.info("%s batch %d: %d rows", name, batch_id, table.num_rows)
+        log.info("%s run %s batch %d: %d rows", name, run, batch_id, table.num_rows)
 
     return write
 
 
-def write_parquet(root: Path, batch_id: int, table) -> None:
-    """Write one batch's rows atomically (a replayed batch replaces its directory)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    final = root / f"batch={batch_id}"
-    staging = root / f".batch={batch_id}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    pq.write_table(
-        table.append_column("batch_id", pa.array([batch_id] * table.num_rows, pa.int64())),
-        staging / "part-0.parquet",
-    )
-    shutil.rmtree(final, ignore_errors=True)
-    staging.rename(final)
-
-
 def load_latest(settings, name: str):
-    """The current value of every aggregate of ``name`` (pandas), from the Parquet output."""
+    """The current value of every aggregate of ``name`` (pandas), from the Parquet copy."""
     import pandas as pd
-    import pyarrow.parquet as pq
 
-    root = settings.analytics_dir / name
-    files = sorted(root.glob("batch=*/*.parquet"))
-    if not files:
+    frame = AnalyticsStore.of(settings).latest(name)
+    if frame is None:
         return pd.DataFrame()
-    frame = pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
-    keys = KEYS[name]
-    frame = frame.sort_values("batch_id").drop_duplicates(keys, keep="last")
     if name == "users":
         frame = user_totals(frame, settings.stream.user_score_half_life_s)
-        keys = ["user_id"]
-    return frame.sort_values(keys).reset_index(drop=True)
+        frame = frame.sort_values("user_id").reset_index(drop=True)
+    return frame
 
 
 def user_totals(windows, half_life_s: float):

@@ -146,6 +146,7 @@ def query_starters(
 ) -> dict[str, Callable[[], Any]]:
     """name → a function (re)starting that query from its checkpoint."""
     from trendstream.stream import analytics as an
+    from trendstream.stream.analytics_store import AnalyticsStore
     from trendstream.stream.parse import dead_letter_rows, parse_stream
 
     k = settings.kafka
@@ -165,22 +166,23 @@ def query_starters(
     tweets, engagements = [k.tweets_topic], [k.engagements_topic]
     starters = {}
     if analytics:  # started first: quick to initialise, while embed loads the model
+        run = AnalyticsStore.run_for(checkpoint_root(settings))
         starters["hashtags"] = start(
             "hashtags",
             lambda: an.hashtag_counts(read(tweets), settings),
-            an.batch_writer("hashtags", k.hashtag_counts_topic, settings),
+            an.batch_writer("hashtags", k.hashtag_counts_topic, settings, run),
             "update",
         )
         starters["engagement"] = start(
             "engagement",
             lambda: an.engagement_rates(read(engagements), settings),
-            an.batch_writer("engagement", k.engagement_rates_topic, settings),
+            an.batch_writer("engagement", k.engagement_rates_topic, settings, run),
             "update",
         )
         starters["users"] = start(
             "users",
             lambda: an.user_scores(read(tweets + engagements), settings),
-            an.batch_writer("users", k.user_scores_topic, settings),
+            an.batch_writer("users", k.user_scores_topic, settings, run),
             "update",
         )
         starters["dead_letters"] = _starter(
@@ -376,7 +378,7 @@ def run_stream(
     from trendstream.kafka.admin import ensure_topics
 
     analytics = settings.stream.analytics if analytics is None else analytics
-    if reset:  # batch ids restart at 0, so the per-batch analytics output goes too
+    if reset:  # starting over: the analytics copy goes with the checkpoints it came from
         for path in (checkpoint_root(settings), settings.analytics_dir):
             shutil.rmtree(path, ignore_errors=True)
         log.warning("removed %s and %s", checkpoint_root(settings), settings.analytics_dir)

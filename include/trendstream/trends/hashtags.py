@@ -5,7 +5,7 @@ against): count each hashtag in the window and in the baseline and apply the *sa
 Poisson burst score as the semantic engine (:mod:`trendstream.trends.burst`), so the
 only difference between the two is what is being counted — a literal tag vs a patch of
 meaning. Counts come from the stream's 5-second Parquet windows when they exist
-(``settings.analytics_dir``), else from the posts' own hashtags.
+(:class:`~trendstream.stream.analytics_store.AnalyticsStore`), else from the posts' own hashtags.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 
+from trendstream.stream.analytics_store import AnalyticsStore
 from trendstream.trends.burst import burst_scores
 
 log = logging.getLogger(__name__)
 
-HASHTAG_DIR = "hashtags"  # settings.analytics_dir/<name>/batch=<id>/part-0.parquet
+HASHTAG_TABLE = "hashtags"  # the stream's hashtag-window table in the AnalyticsStore
 
 
 @dataclass(frozen=True)
@@ -91,38 +91,24 @@ def with_tweet_ids(
     ]
 
 
-def counts_from_parquet(analytics_dir: Path, start: datetime, end: datetime) -> Counter[str] | None:
+def counts_from_parquet(
+    store: AnalyticsStore, start: datetime, end: datetime
+) -> Counter[str] | None:
     """Hashtag counts over windows starting in ``[start, end)`` from the stream's 5-s
     Parquet output, or None when there is none (the caller then counts posts' hashtags).
-
-    The stream writes in update mode — a window's count is rewritten by later batches as
-    late posts arrive — so only the row of the highest ``batch_id`` per (window, hashtag)
-    counts.
+    The stream rewrites a window's count as late posts arrive: each window's newest row counts.
     """
-    files = sorted((analytics_dir / HASHTAG_DIR).glob("batch=*/*.parquet"))
-    if not files:
-        return None
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     try:
-        frame = pa.concat_tables(
-            [
-                pq.read_table(f, columns=["window_start", "hashtag", "count", "batch_id"])
-                for f in files
-            ],
-            promote_options="default",
-        ).to_pandas()
+        latest = store.latest(HASHTAG_TABLE, ["count"], start=start, end=end)
     except (KeyError, ValueError, OSError, pa.ArrowInvalid) as exc:
         log.warning(
-            "hashtag Parquet under %s unreadable (%s); counting posts instead", analytics_dir, exc
+            "hashtag Parquet under %s unreadable (%s); counting posts instead", store.root, exc
         )
         return None
-    starts = frame["window_start"]
-    if getattr(starts.dt, "tz", None) is None:
-        starts = starts.dt.tz_localize("UTC")  # Spark writes UTC instants
-    frame = frame[(starts >= start) & (starts < end)]
-    latest = frame.sort_values("batch_id").drop_duplicates(["window_start", "hashtag"], keep="last")
+    if latest is None:
+        return None
     counts: Counter[str] = Counter()
     for tag, n in zip(latest["hashtag"], latest["count"], strict=False):
         counts[str(tag).lower().lstrip("#")] += int(n)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from trendstream.core.settings import Settings
+from trendstream.stream.analytics_store import AnalyticsStore
 from trendstream.trends.engine import Detection, baseline_span_seconds, detect_trends
 from trendstream.trends.hashtags import counts_from_parquet
 from trendstream.trends.report import ReportPaths, snapshot_payload, write_report
@@ -46,8 +47,9 @@ def run_snapshot(
     with TweetStore.connect(settings) as store:
         window_posts = load_posts(store, window_start, at)
         baseline_posts, baseline_weight = load_baseline(store, baseline_start, window_start)
-    window_tags = counts_from_parquet(settings.analytics_dir, window_start, at)
-    baseline_tags = counts_from_parquet(settings.analytics_dir, baseline_start, window_start)
+    analytics = AnalyticsStore.of(settings)
+    window_tags = counts_from_parquet(analytics, window_start, at)
+    baseline_tags = counts_from_parquet(analytics, baseline_start, window_start)
     load_s = time.perf_counter() - started
     store = StateStore(settings.reports_dir / STATE_FILE)
     detection = detect_trends(

@@ -6,8 +6,8 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from trendstream.stream.analytics_store import AnalyticsStore
 from trendstream.trends.hashtags import (
     count_hashtags,
     counts_from_parquet,
@@ -37,9 +37,10 @@ def test_tweet_ids_attached_by_tag():
 
 
 def test_counts_from_parquet_windows_take_each_windows_latest_update(tmp_path):
+    store = AnalyticsStore(tmp_path)
     assert (
         counts_from_parquet(
-            tmp_path,
+            store,
             datetime(2025, 1, 1, tzinfo=UTC),
             datetime(2025, 1, 2, tzinfo=UTC),
         )
@@ -48,27 +49,18 @@ def test_counts_from_parquet_windows_take_each_windows_latest_update(tmp_path):
     start = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
     def batch(batch_id, rows):
-        folder = tmp_path / "hashtags" / f"batch={batch_id}"
-        folder.mkdir(parents=True)
-        pq.write_table(
-            pa.table(
-                {
-                    "window_start": pa.array(
-                        [start.replace(second=s) for s, _, _ in rows], pa.timestamp("us", tz="UTC")
-                    ),
-                    "window_end": pa.array(
-                        [start.replace(second=s + 5) for s, _, _ in rows],
-                        pa.timestamp("us", tz="UTC"),
-                    ),
-                    "hashtag": [tag for _, tag, _ in rows],
-                    "count": pa.array([n for _, _, n in rows], pa.int64()),
-                    "batch_id": pa.array([batch_id] * len(rows), pa.int64()),
-                }
-            ),
-            folder / "part-0.parquet",
+        at = pa.timestamp("us", tz="UTC")
+        table = pa.table(
+            {
+                "window_start": pa.array([start.replace(second=s) for s, _, _ in rows], at),
+                "window_end": pa.array([start.replace(second=s + 5) for s, _, _ in rows], at),
+                "hashtag": [tag for _, tag, _ in rows],
+                "count": pa.array([n for _, _, n in rows], pa.int64()),
+            }
         )
+        store.write_batch("hashtags", "run-1", batch_id, table)
 
     batch(0, [(0, "metrostrike", 3), (5, "metrostrike", 4), (0, "goodmorning", 2)])
     batch(1, [(0, "metrostrike", 6), (10, "metrostrike", 5)])  # late posts update window :00
-    counts = counts_from_parquet(tmp_path, start, start.replace(second=10))
+    counts = counts_from_parquet(store, start, start.replace(second=10))
     assert counts == Counter({"metrostrike": 10, "goodmorning": 2})
