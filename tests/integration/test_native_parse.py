@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from trendstream.core.schema import Engagement, InvalidRecord, Tweet, parse_event
-from trendstream.core.settings import Settings
+from trendstream.core.settings import Limits, Settings
 from trendstream.kafka.dead_letter import parse_dead_letter
 from trendstream.sources.generator import GeneratorConfig, generate_stream
 from trendstream.stream.job import spark_session
@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 DATA = Path(__file__).parents[1] / "data"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+LIMITS = Settings().limits
 
 
 def micros(when: datetime) -> int:
@@ -46,12 +47,12 @@ def frame(spark, values: list[bytes | None]):
     return spark.createDataFrame(rows, "value binary, topic string, partition int, offset long")
 
 
-def python_view(raw: bytes | None) -> tuple:
+def python_view(raw: bytes | None, limits: Limits = LIMITS) -> tuple:
     """What parse_event says: (reason, ) or (None, kind, fields…)."""
     if raw is None:
         return ("missing_field",)
     try:
-        event = parse_event(raw)
+        event = parse_event(raw, limits=limits)
     except InvalidRecord as exc:
         return (exc.reason.value,)
     if isinstance(event, Tweet):
@@ -162,9 +163,9 @@ def compare(spark, values: list[bytes | None]) -> tuple[list, int]:
     """(mismatches, rows the native rules left to the fallback)."""
     from pyspark.sql import functions as F
 
-    parsed = parse_records(frame(spark, values)).cache()
+    parsed = parse_records(frame(spark, values), LIMITS).cache()
     doubtful = parsed.where(parsed.reason == DOUBT).count()
-    judged = resolve_doubtful(parsed)
+    judged = resolve_doubtful(parsed, LIMITS)
     rows = judged.withColumn("micros", F.unix_micros("created_at")).orderBy("offset").collect()
     mismatches = [
         (values[r.offset], python_view(values[r.offset]), spark_view(r))
@@ -211,6 +212,36 @@ def test_mutated_records_get_the_validators_reasons(spark, generated):
     assert doubtful < len(values) / 10  # measured 39 of 600: loose timestamps, float epochs, NFC
 
 
+def post(text: str, created_at: str = "2025-06-01T12:00:00Z") -> bytes:
+    return orjson.dumps(
+        {"kind": "tweet", "id": "1", "author_id": "2", "created_at": created_at, "text": text}
+    )
+
+
+@pytest.mark.parametrize(
+    ("record", "limits", "raised"),
+    [
+        (post("a" * 5000), {"max_text_chars": 4000}, {"max_text_chars": 6000}),
+        (post("ok", "2010-01-01T00:00:00Z"), {"earliest_time": "2012-01-01T00:00:00Z"}, {}),
+        (post("ok", "2099-01-01T00:00:00Z"), {}, {"future_slack_s": 100 * 365 * 86_400}),
+    ],
+    ids=["text", "earliest", "future"],
+)
+def test_a_limit_in_settings_moves_the_python_and_the_java_verdict(spark, record, limits, raised):
+    """Both validators take the one ``settings.limits``: a record one refuses under a limit,
+    both accept once the settings move the limit past it (and the Java parser judges it
+    natively, not through the Python fallback)."""
+    verdicts = []
+    for conf in (limits, raised):
+        given = Settings(limits=conf).limits
+        native = parse_records(frame(spark, [record]), given).collect()[0]
+        assert native.reason != DOUBT
+        verdicts.append((python_view(record, given)[0], native.reason))
+    refused, accepted = verdicts
+    assert refused[0] == refused[1] and refused[0] in ("oversized_text", "bad_timestamp")
+    assert accepted == (None, None)
+
+
 def test_dead_letter_rows_read_back_as_the_envelope(spark):
     values = [
         b"{not json",
@@ -222,7 +253,7 @@ def test_dead_letter_rows_read_back_as_the_envelope(spark):
         b'"created_at": "2025-06-01T12:00:01Z"}',
         b'{"text": "' + "é".encode() * 200_000 + b'"}',
     ]
-    parsed = resolve_doubtful(parse_records(frame(spark, values)))
+    parsed = resolve_doubtful(parse_records(frame(spark, values), LIMITS), LIMITS)
     rows = dead_letter_rows(parsed).collect()
     got = {}
     for row in rows:

@@ -40,6 +40,7 @@ from tests.support.reliability_harness import (
 )
 from tests.support.sandbox import isolated_settings
 from trendstream.core.schema import DeadLetterReason, Tweet, parse_event
+from trendstream.core.settings import Limits
 from trendstream.kafka.dead_letter import MAX_RAW_BYTES, dead_letter_record, parse_dead_letter
 from trendstream.sources.generator import GeneratorConfig, generate_stream
 from trendstream.stream.transforms import Position, parse_tweets
@@ -242,7 +243,7 @@ def test_batch_transform_accounts_for_every_record(rows):
     written to the dead-letter topic and read back byte-exact."""
     values = [tweet if good else junk for good, tweet, junk in rows]
     positions = [Position("t", i % 4, i) for i in range(len(values))]
-    parsed = parse_tweets(values, positions)
+    parsed = parse_tweets(values, positions, Limits())
     seen = sorted([p.offset for _, p in parsed.tweets] + [d.position.offset for d in parsed.dead])
     assert seen == list(range(len(values)))
     tweets = {p.offset: tweet for tweet, p in parsed.tweets}

@@ -19,10 +19,11 @@ from typing import Any
 
 import orjson
 
-MAX_TEXT_CHARS = 4000  # X allows 280 (25k for premium long posts are truncated upstream)
-MAX_RECORD_BYTES = 64 * 1024
-EARLIEST_TIME = datetime(2006, 3, 21, tzinfo=UTC)  # the first tweet
-FUTURE_SLACK = timedelta(days=1)
+from trendstream.core.settings import Limits
+
+# parse_event's limits when a caller names none: the settings' defaults (tests, offline tools);
+# the pipeline passes ``settings.limits``.
+DEFAULT_LIMITS = Limits()
 _HASHTAG_RE = re.compile(r"(?<![\w&])#(\w{1,100})", re.UNICODE)
 _MENTION_RE = re.compile(r"(?<![\w@])@(\w{1,15})", re.ASCII)
 ENGAGEMENT_TYPES = ("like", "retweet", "reply", "quote", "follow")
@@ -164,20 +165,23 @@ def format_time(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
-_latest_cache: list[Any] = [0.0, EARLIEST_TIME]
+_now_cache: list[Any] = [0.0, datetime.now(UTC)]
 
 
-def _latest_allowed() -> datetime:
-    """Now + slack, recomputed at most once a second (it is checked on every record)."""
+def _coarse_now() -> datetime:
+    """The clock, read at most once a second (it is checked on every record)."""
     tick = time.monotonic()
-    if tick - _latest_cache[0] > 1.0:
-        _latest_cache[0] = tick
-        _latest_cache[1] = datetime.now(UTC) + FUTURE_SLACK
-    return _latest_cache[1]
+    if tick - _now_cache[0] > 1.0:
+        _now_cache[0] = tick
+        _now_cache[1] = datetime.now(UTC)
+    return _now_cache[1]
 
 
-def parse_time(value: Any, *, now: datetime | None = None) -> datetime:
-    """ISO-8601 (X v2), Twitter's v1.1 ``Wed Oct 10 20:19:24 +0000 2018`` or epoch ms."""
+def parse_time(
+    value: Any, *, limits: Limits = DEFAULT_LIMITS, now: datetime | None = None
+) -> datetime:
+    """ISO-8601 (X v2), Twitter's v1.1 ``Wed Oct 10 20:19:24 +0000 2018`` or epoch ms, within
+    ``limits`` (not before ``earliest_time``, at most ``future_slack_s`` ahead of now)."""
     if isinstance(value, bool) or value is None:
         raise InvalidRecord(DeadLetterReason.BAD_TIMESTAMP, f"not a timestamp: {value!r}")
     try:
@@ -195,19 +199,20 @@ def parse_time(value: Any, *, now: datetime | None = None) -> datetime:
         parsed = parsed.replace(tzinfo=UTC)
     elif parsed.tzinfo is not UTC:
         parsed = parsed.astimezone(UTC)
-    latest = now + FUTURE_SLACK if now is not None else _latest_allowed()
-    if parsed < EARLIEST_TIME or parsed > latest:
+    latest = (now or _coarse_now()) + timedelta(seconds=limits.future_slack_s)
+    if parsed < limits.earliest_time or parsed > latest:
         raise InvalidRecord(DeadLetterReason.BAD_TIMESTAMP, f"out of range: {value!r}")
     return parsed
 
 
-def decode_record(raw: bytes | str, *, max_bytes: int = MAX_RECORD_BYTES) -> dict[str, Any]:
+def decode_record(raw: bytes | str, limits: Limits) -> dict[str, Any]:
     """Bytes → JSON object, refusing oversized, non-UTF-8, non-JSON and non-object input."""
     if isinstance(raw, str):
         raw = raw.encode("utf-8", errors="surrogatepass")
-    if len(raw) > max_bytes:
+    if len(raw) > limits.max_record_bytes:
         raise InvalidRecord(
-            DeadLetterReason.OVERSIZED_RECORD, f"{len(raw)} bytes > limit {max_bytes}"
+            DeadLetterReason.OVERSIZED_RECORD,
+            f"{len(raw)} bytes > limit {limits.max_record_bytes}",
         )
     try:
         value = orjson.loads(raw)  # fast path; strict, so refusals are re-diagnosed below
@@ -241,24 +246,23 @@ def _refuse_constant(name: str) -> Any:
 def parse_event(
     raw: bytes | str | dict[str, Any],
     *,
-    max_bytes: int = MAX_RECORD_BYTES,
-    max_text_chars: int = MAX_TEXT_CHARS,
+    limits: Limits = DEFAULT_LIMITS,
     now: datetime | None = None,
 ) -> Event:
     """Validate one record of any supported shape into a :class:`Tweet` or :class:`Engagement`."""
-    obj = raw if isinstance(raw, dict) else decode_record(raw, max_bytes=max_bytes)
+    obj = raw if isinstance(raw, dict) else decode_record(raw, limits)
     if obj.get("kind") == "engagement" or (
         "type" in obj and "user_id" in obj and "text" not in obj
     ):
-        return _parse_engagement(obj, now=now)
+        return _parse_engagement(obj, limits=limits, now=now)
     if isinstance(obj.get("data"), dict):  # X API v2 filtered-stream / lookup envelope
-        return _parse_v2(obj["data"], obj.get("includes"), max_text_chars=max_text_chars, now=now)
+        return _parse_v2(obj["data"], obj.get("includes"), limits=limits, now=now)
     if obj.get("kind") == "tweet":
-        return _parse_canonical(obj, max_text_chars=max_text_chars, now=now)
+        return _parse_canonical(obj, limits=limits, now=now)
     if "id_str" in obj or "user" in obj or "full_text" in obj:
-        return _parse_v1(obj, max_text_chars=max_text_chars, now=now)
+        return _parse_v1(obj, limits=limits, now=now)
     if "text" in obj or "author_id" in obj:
-        return _parse_v2(obj, None, max_text_chars=max_text_chars, now=now)
+        return _parse_v2(obj, None, limits=limits, now=now)
     raise InvalidRecord(DeadLetterReason.UNKNOWN_FORMAT, f"keys: {sorted(obj)[:10]}")
 
 
@@ -377,13 +381,11 @@ def _norm_tags(tags: tuple[str, ...] | None, text: str) -> tuple[str, ...]:
 # --- the supported shapes ---------------------------------------------------------------
 
 
-def _parse_v2(
-    obj: dict[str, Any], includes: Any, *, max_text_chars: int, now: datetime | None
-) -> Tweet:
+def _parse_v2(obj: dict[str, Any], includes: Any, *, limits: Limits, now: datetime | None) -> Tweet:
     get = obj.get  # this is the hot path of every ingest: keep lookups local
     note = get("note_tweet")
     text = _text(
-        note.get("text") if isinstance(note, dict) else _require(obj, "text"), max_text_chars
+        note.get("text") if isinstance(note, dict) else _require(obj, "text"), limits.max_text_chars
     )
     author_id = _id(_require(obj, "author_id"), "author_id")
     username = ""
@@ -410,7 +412,7 @@ def _parse_v2(
     return Tweet(
         id=_id(_require(obj, "id"), "id"),
         text=text,
-        created_at=parse_time(_require(obj, "created_at"), now=now),
+        created_at=parse_time(_require(obj, "created_at"), limits=limits, now=now),
         author_id=author_id,
         lang=_lang(get("lang")),
         author_username=username or str(get("author_username", "") or ""),
@@ -425,7 +427,7 @@ def _parse_v2(
     )
 
 
-def _parse_v1(obj: dict[str, Any], *, max_text_chars: int, now: datetime | None) -> Tweet:
+def _parse_v1(obj: dict[str, Any], *, limits: Limits, now: datetime | None) -> Tweet:
     user = obj.get("user")
     if not isinstance(user, dict):
         raise InvalidRecord(DeadLetterReason.MISSING_FIELD, "user")
@@ -437,7 +439,7 @@ def _parse_v1(obj: dict[str, Any], *, max_text_chars: int, now: datetime | None)
     )
     if text_value is None:
         raise InvalidRecord(DeadLetterReason.MISSING_FIELD, "text")
-    text = _text(text_value, max_text_chars)
+    text = _text(text_value, limits.max_text_chars)
     entities = ext.get("entities") if isinstance(ext, dict) else obj.get("entities")
     ref_type, ref_id = "", ""
     if isinstance(obj.get("retweeted_status"), dict):
@@ -457,7 +459,7 @@ def _parse_v1(obj: dict[str, Any], *, max_text_chars: int, now: datetime | None)
             "id_str",
         ),
         text=text,
-        created_at=parse_time(_require(obj, "created_at"), now=now),
+        created_at=parse_time(_require(obj, "created_at"), limits=limits, now=now),
         author_id=_id(user.get("id_str", user.get("id")), "user.id_str"),
         lang=_lang(obj.get("lang")),
         author_username=str(user.get("screen_name", "") or ""),
@@ -478,8 +480,8 @@ def _parse_v1(obj: dict[str, Any], *, max_text_chars: int, now: datetime | None)
     )
 
 
-def _parse_canonical(obj: dict[str, Any], *, max_text_chars: int, now: datetime | None) -> Tweet:
-    text = _text(_require(obj, "text"), max_text_chars)
+def _parse_canonical(obj: dict[str, Any], *, limits: Limits, now: datetime | None) -> Tweet:
+    text = _text(_require(obj, "text"), limits.max_text_chars)
     hashtags = obj.get("hashtags")
     if hashtags is not None and not (
         isinstance(hashtags, list) and all(isinstance(h, str) for h in hashtags)
@@ -492,7 +494,7 @@ def _parse_canonical(obj: dict[str, Any], *, max_text_chars: int, now: datetime 
     return Tweet(
         id=_id(_require(obj, "id"), "id"),
         text=text,
-        created_at=parse_time(_require(obj, "created_at"), now=now),
+        created_at=parse_time(_require(obj, "created_at"), limits=limits, now=now),
         author_id=_id(_require(obj, "author_id"), "author_id"),
         lang=_lang(obj.get("lang")),
         author_username=str(obj.get("author_username", "") or ""),
@@ -508,7 +510,7 @@ def _parse_canonical(obj: dict[str, Any], *, max_text_chars: int, now: datetime 
     )
 
 
-def _parse_engagement(obj: dict[str, Any], *, now: datetime | None) -> Engagement:
+def _parse_engagement(obj: dict[str, Any], *, limits: Limits, now: datetime | None) -> Engagement:
     etype = _require(obj, "type")
     if etype not in ENGAGEMENT_TYPES:
         raise InvalidRecord(DeadLetterReason.BAD_VALUE, f"engagement type {etype!r}")
@@ -522,7 +524,7 @@ def _parse_engagement(obj: dict[str, Any], *, now: datetime | None) -> Engagemen
         id=_id(_require(obj, "id"), "id"),
         type=etype,
         user_id=_id(_require(obj, "user_id"), "user_id"),
-        created_at=parse_time(_require(obj, "created_at"), now=now),
+        created_at=parse_time(_require(obj, "created_at"), limits=limits, now=now),
         tweet_id=str(tweet_id or ""),
         target_user_id=str(target or ""),
         source=str(obj.get("source", "") or ""),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import UTC, datetime
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
@@ -108,6 +109,23 @@ class ModelSettings(BaseModel):
     quantize: str = "none"
 
 
+class Limits(BaseModel):
+    """What a record may be: one object handed to every validator (``parse_event`` at ingest
+    and in the embed query, the Java parser of the analytics queries), so they agree."""
+
+    max_record_bytes: int = Field(default=64 * 1024, ge=1)
+    # X allows 280 (25k for premium long posts are truncated upstream)
+    max_text_chars: int = Field(default=4000, ge=1)
+    earliest_time: datetime = datetime(2006, 3, 21, tzinfo=UTC)  # the first tweet
+    # How far ahead of the clock a created_at may be (skewed producers).
+    future_slack_s: int = Field(default=86_400, ge=0)
+
+    @field_validator("earliest_time")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class StreamSettings(BaseModel):
     max_offsets_per_trigger: int = Field(default=20000, ge=1)
     trigger_seconds: float = 2.0
@@ -117,7 +135,6 @@ class StreamSettings(BaseModel):
     window_seconds: int = 5
     watermark_seconds: int = 10
     user_score_half_life_s: float = 3600.0
-    max_text_chars: int = 4000
     # Checkpoint sub-directory of ``checkpoint_dir``; a replay switches to a fresh one.
     checkpoint_name: str = "stream"
     # Spark master when the job is not launched by spark-submit (which sets its own).
@@ -241,7 +258,7 @@ class Settings(BaseSettings):
     quality: QualitySettings = Field(default_factory=QualitySettings)
     sources: SourcesSettings = Field(default_factory=SourcesSettings)
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
-    max_record_bytes: int = 64 * 1024
+    limits: Limits = Field(default_factory=Limits)
     # Jars put there by `mvn -f jvm/pom.xml package dependency:copy-dependencies` (kafka/, spark/);
     # unset means ``<checkout>/jvm/lib``. The image sets it to where it baked them.
     jvm_lib_dir: Path | None = None

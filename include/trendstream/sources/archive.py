@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import orjson
 
-from trendstream.core.schema import MAX_RECORD_BYTES
+from trendstream.core.schema import DEFAULT_LIMITS
 
 Record = dict[str, Any] | bytes
 _CHUNK = 1 << 20
@@ -31,7 +31,7 @@ def open_archive(path: Path | str) -> IO[bytes]:
 
 
 def iter_records(
-    path: Path | str, *, max_record_bytes: int = MAX_RECORD_BYTES
+    path: Path | str, *, max_record_bytes: int = DEFAULT_LIMITS.max_record_bytes
 ) -> Iterator[tuple[Record, str]]:
     """Every record of the archive at ``path`` with its position, lazily."""
     path = Path(path)
@@ -90,7 +90,7 @@ def jsonl_blocks(path: Path | str, block_bytes: int = 2 << 20) -> Iterator[tuple
 def iter_lines(
     lines: Iterable[bytes],
     name: str,
-    max_record_bytes: int = MAX_RECORD_BYTES,
+    max_record_bytes: int = DEFAULT_LIMITS.max_record_bytes,
     first_line: int = 1,
 ) -> Iterator[tuple[Record, str]]:
     """JSONL lines → records; ``first_line`` numbers positions when reading a block."""

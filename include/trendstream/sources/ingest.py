@@ -35,7 +35,7 @@ from typing import Any
 
 from trendstream.core.recent_ids import RecentIds
 from trendstream.core.schema import DeadLetterReason, InvalidRecord, Tweet, parse_event
-from trendstream.core.settings import Settings
+from trendstream.core.settings import Limits, Settings
 from trendstream.kafka.admin import ensure_topics, ingest_progress_topic
 from trendstream.kafka.dead_letter import dead_letter_record
 from trendstream.kafka.producer import IdempotentProducer
@@ -54,10 +54,10 @@ Validated = tuple[int, str, str, Any]
 CRASH_ENV = "TRENDSTREAM_INGEST_CRASH_BEFORE_COMMIT"
 
 
-def validate(raw: Raw, max_bytes: int, max_text_chars: int) -> Validated:
+def validate(raw: Raw, limits: Limits) -> Validated:
     """Parse one record into the form :meth:`Ingestor.route` takes; never raises."""
     try:
-        event = parse_event(raw, max_bytes=max_bytes, max_text_chars=max_text_chars)
+        event = parse_event(raw, limits=limits)
     except InvalidRecord as exc:
         return (_DEAD, exc.reason.value, exc.detail, raw)
     except Exception as exc:  # a validator bug must not stop the stream; keep the record
@@ -69,15 +69,15 @@ def validate(raw: Raw, max_bytes: int, max_text_chars: int) -> Validated:
 
 
 def _validate_block(
-    name: str, first_line: int, block: bytes, max_bytes: int, max_text_chars: int
+    name: str, first_line: int, block: bytes, limits: Limits
 ) -> list[tuple[Validated, str]]:
     """Validate a block of JSONL lines (runs in a worker process)."""
     lines = block.split(b"\n")
     if lines and not lines[-1]:
         lines.pop()
     return [
-        (validate(raw, max_bytes, max_text_chars), position)
-        for raw, position in iter_lines(lines, name, max_bytes, first_line)
+        (validate(raw, limits), position)
+        for raw, position in iter_lines(lines, name, limits.max_record_bytes, first_line)
     ]
 
 
@@ -151,8 +151,7 @@ class Ingestor:
         self._tweets_topic = k.tweets_topic
         self._engagements_topic = k.engagements_topic
         self._dlq_topic = k.dead_letter_topic
-        self._max_bytes = settings.max_record_bytes
-        self._max_chars = settings.stream.max_text_chars
+        self._limits = settings.limits
         if create_topics:
             ensure_topics(settings, timeout=timeout)
         self._producer = IdempotentProducer(
@@ -174,7 +173,7 @@ class Ingestor:
 
     def submit(self, raw: Raw, position: str) -> bool:
         """Validate one record and queue it to its topic; False if it was dead-lettered."""
-        return self.route(validate(raw, self._max_bytes, self._max_chars), position)
+        return self.route(validate(raw, self._limits), position)
 
     def route(self, item: Validated, position: str) -> bool:
         """Queue an already validated record (see :func:`validate`): dedupe, then produce."""
@@ -448,11 +447,11 @@ class _FileRun:
 
 def _ingest_sequential(run: _FileRun, path: Path, progress: Callable[[int], None] | None) -> None:
     settings = run.ingestor.settings
-    limits = (settings.max_record_bytes, settings.stream.max_text_chars)
+    limits = settings.limits
     take = run.take
     since = 0
-    for raw, position in iter_records(path, max_record_bytes=settings.max_record_bytes):
-        take(validate(raw, *limits), position)
+    for raw, position in iter_records(path, max_record_bytes=limits.max_record_bytes):
+        take(validate(raw, limits), position)
         since += 1
         if since == 10000 and progress is not None:
             progress(since)
@@ -471,7 +470,7 @@ def _ingest_parallel(
     """Blocks go to the pool with a bounded window (memory stays flat on huge files);
     results are taken in file order."""
     settings = run.ingestor.settings
-    limits = (settings.max_record_bytes, settings.stream.max_text_chars)
+    limits = settings.limits
     window: deque[Future[list[tuple[Validated, str]]]] = deque()
     take = run.take
 
@@ -483,7 +482,7 @@ def _ingest_parallel(
             progress(len(results))
 
     for first_line, block in jsonl_blocks(path, block_bytes=1 << 20):
-        window.append(pool.submit(_validate_block, path.name, first_line, block, *limits))
+        window.append(pool.submit(_validate_block, path.name, first_line, block, limits))
         if len(window) >= 2 * workers:
             drain_one()
     while window:

@@ -27,17 +27,9 @@ import re
 import unicodedata
 from typing import Any
 
-from trendstream.core.schema import (
-    MAX_RECORD_BYTES,
-    MAX_TEXT_CHARS,
-    Engagement,
-    InvalidRecord,
-    Tweet,
-    parse_event,
-)
-from trendstream.core.schema import (
-    DeadLetterReason as R,
-)
+from trendstream.core.schema import DeadLetterReason as R
+from trendstream.core.schema import Engagement, InvalidRecord, Tweet, parse_event
+from trendstream.core.settings import Limits
 from trendstream.kafka.dead_letter import MAX_RAW_BYTES
 
 DOUBT = "?"  # reason of a row the native rules cannot judge exactly (see module docstring)
@@ -100,21 +92,19 @@ def _F():
     return F
 
 
-def register_parser(
-    spark, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: int = MAX_TEXT_CHARS
-) -> str:
+def register_parser(spark, limits: Limits) -> str:
     """The Java parser with these limits as a session function (registered once per session
     and limits; every query of the job shares it); returns its name. The jar comes through
     ``spark.jars`` (see ``stream.job.spark_jars``)."""
     from pyspark.sql.types import _parse_datatype_string
 
-    name = f"{PARSER_UDF}_{max_bytes}_{max_text_chars}"
+    earliest = int(limits.earliest_time.timestamp())
+    bounds = (limits.max_record_bytes, limits.max_text_chars, earliest, limits.future_slack_s)
+    name = "_".join(map(str, (PARSER_UDF, *bounds))).replace("-", "m")
     if spark.catalog.functionExists(name):
         return name
     try:
-        parser = spark.sparkContext._jvm.io.trendstream.spark.RecordParser(
-            max_bytes, max_text_chars, *_classes()
-        )
+        parser = spark.sparkContext._jvm.io.trendstream.spark.RecordParser(*bounds, *_classes())
     except TypeError:  # py4j: a package, not a class
         raise RuntimeError(
             f"{PARSER_CLASS} is not on Spark's classpath; run scripts/setup.sh "
@@ -125,14 +115,12 @@ def register_parser(
     return name
 
 
-def parse_records(
-    raw_df, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: int = MAX_TEXT_CHARS
-):
+def parse_records(raw_df, limits: Limits):
     """``raw_df`` (a Kafka frame with ``value``) plus the :data:`PARSED` columns: ``reason``
     (NULL when valid, ``"?"`` when doubtful), ``detail``, ``kind`` (tweet / engagement) and
     the event's fields. Pure JVM; see :func:`resolve_doubtful` for the doubtful rows."""
     F = _F()
-    name = register_parser(raw_df.sparkSession, max_bytes=max_bytes, max_text_chars=max_text_chars)
+    name = register_parser(raw_df.sparkSession, limits)
     # One call per row: the struct is a column of its own, then split (a projection that
     # read the call once per field would run it eleven times).
     with_struct = raw_df.select(
@@ -143,13 +131,13 @@ def parse_records(
     )
 
 
-def _python_verdicts(max_bytes: int, max_text_chars: int):
+def _python_verdicts(limits: Limits):
     """pandas UDF body: :func:`parse_event` on the non-NULL values (the doubtful rows)."""
 
     def judge(values):
         import pandas as pd
 
-        rows = [_python_row(v, max_bytes, max_text_chars) if v is not None else {} for v in values]
+        rows = [_python_row(v, limits) if v is not None else {} for v in values]
         frame = pd.DataFrame(
             {c: pd.Series([row.get(c) for row in rows], dtype=object) for c in PARSED_TYPES}
         )
@@ -159,10 +147,10 @@ def _python_verdicts(max_bytes: int, max_text_chars: int):
     return judge
 
 
-def _python_row(raw: bytes, max_bytes: int, max_text_chars: int) -> dict[str, Any]:
+def _python_row(raw: bytes, limits: Limits) -> dict[str, Any]:
     """One record's :data:`PARSED` fields as :func:`parse_event` gives them."""
     try:
-        event = parse_event(bytes(raw), max_bytes=max_bytes, max_text_chars=max_text_chars)
+        event = parse_event(bytes(raw), limits=limits)
     except InvalidRecord as exc:
         return {"reason": exc.reason.value, "detail": _utf8(exc.detail)}
     if isinstance(event, Tweet):
@@ -190,15 +178,13 @@ def _utf8(text: str) -> str:
     return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
-def resolve_doubtful(
-    parsed, *, max_bytes: int = MAX_RECORD_BYTES, max_text_chars: int = MAX_TEXT_CHARS
-):
+def resolve_doubtful(parsed, limits: Limits):
     """``parsed`` with the doubtful rows' verdicts and fields from :func:`parse_event`. The
     UDF receives the bytes of doubtful rows only (NULL for the rest)."""
     from pyspark.sql.functions import pandas_udf
 
     F = _F()
-    judge = pandas_udf(_python_verdicts(max_bytes, max_text_chars), PARSED)
+    judge = pandas_udf(_python_verdicts(limits), PARSED)
     doubtful = F.col("reason") == DOUBT
     names = list(PARSED_TYPES)
     judged = parsed.withColumn("_python", judge(F.when(doubtful, F.col("value"))))
@@ -213,12 +199,9 @@ def resolve_doubtful(
 
 
 def parse_stream(raw_df, settings):
-    """Every record of ``raw_df`` judged (native rules, :func:`parse_event` for doubtful rows)."""
-    limits = {
-        "max_bytes": settings.max_record_bytes,
-        "max_text_chars": settings.stream.max_text_chars,
-    }
-    return resolve_doubtful(parse_records(raw_df, **limits), **limits)
+    """Every record of ``raw_df`` judged (native rules, :func:`parse_event` for doubtful rows),
+    both sides with ``settings.limits``."""
+    return resolve_doubtful(parse_records(raw_df, settings.limits), settings.limits)
 
 
 # --- dead letters ------------------------------------------------------------------------------------

@@ -134,8 +134,7 @@ class EmbedSink:
         parsed = parse_tweets(
             table.column("value").to_pylist(),
             positions,
-            max_bytes=settings.max_record_bytes,
-            max_text_chars=settings.stream.max_text_chars,
+            settings.limits,
         )
         clock.lap("parse")
         if parsed.dead:

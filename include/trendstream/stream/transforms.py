@@ -10,14 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from trendstream.core.schema import (
-    MAX_RECORD_BYTES,
-    MAX_TEXT_CHARS,
-    DeadLetterReason,
-    InvalidRecord,
-    Tweet,
-    parse_event,
-)
+from trendstream.core.schema import DeadLetterReason, InvalidRecord, Tweet, parse_event
+from trendstream.core.settings import Limits
 from trendstream.encode.text import clean_text
 
 
@@ -50,9 +44,7 @@ class Parsed:
 def parse_tweets(
     values: Sequence[bytes | None],
     positions: Sequence[Position],
-    *,
-    max_bytes: int = MAX_RECORD_BYTES,
-    max_text_chars: int = MAX_TEXT_CHARS,
+    limits: Limits,
 ) -> Parsed:
     """Validate every value with :func:`parse_event`. Refused records, and valid records
     of another kind (an engagement on the tweets topic), become dead rows with a reason."""
@@ -63,7 +55,7 @@ def parse_tweets(
             dead.append(DeadRow(b"", DeadLetterReason.MISSING_FIELD, "record has no value", pos))
             continue
         try:
-            event = parse_event(raw, max_bytes=max_bytes, max_text_chars=max_text_chars)
+            event = parse_event(raw, limits=limits)
         except InvalidRecord as exc:
             dead.append(DeadRow(bytes(raw), exc.reason, exc.detail, pos))
             continue

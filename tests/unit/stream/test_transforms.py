@@ -7,12 +7,13 @@ import json
 import pytest
 
 from trendstream.core.schema import DeadLetterReason
-from trendstream.core.settings import Settings
+from trendstream.core.settings import Limits, Settings
 from trendstream.stream.scores import ACTION_WEIGHTS, fold_actions, score_at
 from trendstream.stream.source import end_offsets, kafka_options
 from trendstream.stream.transforms import Position, dedupe_latest, encoder_texts, parse_tweets
 
 T0 = "2025-06-01T12:00:00.000Z"
+LIMITS = Limits()
 
 
 def tweet(
@@ -59,7 +60,7 @@ def test_parse_splits_good_from_dead_with_reasons():
         + T0.encode()
         + b'"}}',
     ]
-    parsed = parse_tweets(values, positions(len(values)))
+    parsed = parse_tweets(values, positions(len(values)), LIMITS)
     assert [t.id for t, _ in parsed.tweets] == ["11"]
     reasons = {str(d.position): d.reason for d in parsed.dead}
     assert reasons == {
@@ -73,15 +74,15 @@ def test_parse_splits_good_from_dead_with_reasons():
 
 
 def test_parse_honours_size_limits():
-    parsed = parse_tweets([tweet("11", text="x" * 50)], positions(1), max_text_chars=10)
+    parsed = parse_tweets([tweet("11", text="x" * 50)], positions(1), Limits(max_text_chars=10))
     assert parsed.dead[0].reason is DeadLetterReason.OVERSIZED_TEXT
-    parsed = parse_tweets([tweet("11")], positions(1), max_bytes=20)
+    parsed = parse_tweets([tweet("11")], positions(1), Limits(max_record_bytes=20))
     assert parsed.dead[0].reason is DeadLetterReason.OVERSIZED_RECORD
 
 
 def test_dedupe_keeps_the_latest_copy_per_id():
     values = [tweet("1", "first"), tweet("2", "other"), tweet("1", "edited")]
-    parsed = parse_tweets(values, positions(3))
+    parsed = parse_tweets(values, positions(3), LIMITS)
     kept = dedupe_latest(parsed.tweets)
     assert [(t.id, t.text, p.offset) for t, p in kept] == [("1", "edited", 2), ("2", "other", 1)]
 
@@ -93,6 +94,7 @@ def test_encoder_texts_clean_and_never_empty():
             tweet("2", "https://t.co/abc"),
         ],
         positions(2),
+        LIMITS,
     )
     cleaned = encoder_texts([t for t, _ in parsed.tweets])
     assert "http" not in cleaned[0] and "&amp;" not in cleaned[0] and "RT" not in cleaned[0]

@@ -43,8 +43,6 @@ public final class RecordParser implements UDF1<byte[], Row> {
   private static final long serialVersionUID = 1L;
 
   static final String DOUBT = "?";
-  private static final Instant EARLIEST = Instant.parse("2006-03-21T00:00:00Z");
-  private static final long FUTURE_SLACK_S = 86_400;
   private static final int MAX_DEPTH = 400; // below Python's recursion limit: deeper is doubtful
   private static final int MAX_NUMBER_CHARS = 4300; // Python's int-string limit
   private static final List<String> ENGAGEMENT_TYPES = List.of("like", "retweet", "reply", "quote", "follow");
@@ -58,15 +56,24 @@ public final class RecordParser implements UDF1<byte[], Row> {
 
   private final int maxBytes;
   private final int maxTextChars;
+  private final Instant earliest;
+  private final long futureSlackS;
   private final BitSet word;
   private final BitSet space;
   private final BitSet nfcUnstable;
   private transient ObjectMapper mapper;
 
-  /** Limits and Python's classes as "a-b,c,d-e" hex code-point ranges. */
-  public RecordParser(int maxBytes, int maxTextChars, String word, String space, String nfcUnstable) {
+  /**
+   * The settings' limits (core/settings.py {@code Limits}: the same object parse_event takes)
+   * and Python's classes as "a-b,c,d-e" hex code-point ranges.
+   */
+  public RecordParser(
+      int maxBytes, int maxTextChars, long earliestEpochSecond, long futureSlackS,
+      String word, String space, String nfcUnstable) {
     this.maxBytes = maxBytes;
     this.maxTextChars = maxTextChars;
+    this.earliest = Instant.ofEpochSecond(earliestEpochSecond);
+    this.futureSlackS = futureSlackS;
     this.word = ranges(word);
     this.space = ranges(space);
     this.nfcUnstable = ranges(nfcUnstable);
@@ -434,7 +441,7 @@ public final class RecordParser implements UDF1<byte[], Row> {
 
   // --- timestamps (schema.parse_time) -----------------------------------------------------
 
-  private static Instant time(JsonNode value) throws Refused {
+  private Instant time(JsonNode value) throws Refused {
     Instant parsed;
     if (value.isIntegralNumber()) {
       parsed = epochMillis(value);
@@ -445,8 +452,8 @@ public final class RecordParser implements UDF1<byte[], Row> {
     } else {
       throw refuse("bad_timestamp", "not a timestamp: " + clip(value.toString(), 40));
     }
-    if (parsed == null || parsed.isBefore(EARLIEST)
-        || parsed.isAfter(Instant.now().plusSeconds(FUTURE_SLACK_S))) {
+    if (parsed == null || parsed.isBefore(earliest)
+        || parsed.isAfter(Instant.now().plusSeconds(futureSlackS))) {
       throw refuse("bad_timestamp", "out of range: " + clip(value.toString(), 40));
     }
     return parsed;
