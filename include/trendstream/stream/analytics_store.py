@@ -79,7 +79,7 @@ class AnalyticsStore:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        final = self.root / table_name / f"run={run}" / f"batch={batch_id}"
+        final = self._batch_dir(table_name, run, batch_id)
         staging = final.with_name(f".{final.name}.tmp")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
@@ -90,6 +90,9 @@ class AnalyticsStore:
         shutil.rmtree(final, ignore_errors=True)
         staging.rename(final)
         return final / _PART
+
+    def _batch_dir(self, table_name: str, run: str, batch_id: int) -> Path:
+        return self.root / table_name / f"run={run}" / f"batch={batch_id}"
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -105,7 +108,7 @@ class AnalyticsStore:
         """One batch's rows as written, or None when that batch wrote nothing."""
         import pyarrow.parquet as pq
 
-        path = self.root / table_name / f"run={run}" / f"batch={batch_id}" / _PART
+        path = self._batch_dir(table_name, run, batch_id) / _PART
         return pq.read_table(path) if path.exists() else None
 
     def read(self, batches: list[BatchFile], columns: list[str] | None = None) -> pd.DataFrame:
