@@ -14,11 +14,14 @@ fi
 command -v java >/dev/null || { echo "setup: Spark needs Java 17+ (apt-get install -y openjdk-17-jre-headless)" >&2; exit 1; }
 start=$(date +%s)
 [[ -x "$VENV/bin/python" ]] || "$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip wheel setuptools 2>&1 | grep -v "is ignored" || true
-# torch first, pinned: a local CPU wheel where the machine offers one, else PyPI's CUDA build
-# (it runs on the CPU too, only larger: ~7 GB of .venv instead of ~2 GB).
-"$VENV/bin/python" -m pip install -q torch==2.13.0 2>&1 | grep -v "is ignored" || true
-"$VENV/bin/python" -m pip install -q -c requirements.lock -e ".[dev]" 2>&1 | grep -v "is ignored" || true
+# uv, pinned, installs the hashed lock several times faster than pip; its download cache is
+# per user (~/.cache/uv, or UV_CACHE_DIR).
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check uv==0.13.8
+UV=("$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python")
+# Every package at the locked version and hash (torch is PyPI's CUDA build: it runs on the CPU
+# too, ~7 GB of .venv), then the project itself on top without resolving anything again.
+"${UV[@]}" --require-hashes -r requirements.lock
+"${UV[@]}" --no-deps -e .
 "$VENV/bin/python" -c "import trendstream, pyspark, pymilvus, confluent_kafka, airflow, sentence_transformers" \
   || { echo "setup: install is incomplete" >&2; exit 1; }
 # Apache Kafka (the local broker and its tools) and Spark's Kafka connector from Maven Central,
