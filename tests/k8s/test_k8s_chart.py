@@ -306,7 +306,7 @@ def _locked(package: str) -> str:
     for line in (REPO / "requirements.lock").read_text().splitlines():
         name, _, pinned = line.partition("==")
         if name.strip().lower() == package:
-            return pinned.strip()
+            return pinned.split()[0]  # the hashed lock continues the line: "1.2.3 \\"
     raise AssertionError(f"{package} is not pinned in requirements.lock")
 
 
