@@ -268,7 +268,9 @@ def recording_sink(
     from trendstream.stream.analytics_store import AnalyticsStore
 
     store = AnalyticsStore.of(settings)
-    run = store.run_for(settings.checkpoint_dir)  # beside the queries' checkpoints, as the job
+    run = store.run_for(
+        settings.paths.checkpoint_dir
+    )  # beside the queries' checkpoints, as the job
     write = batch_writer(name, topic, settings, run)
 
     def sink(batch_df, batch_id: int) -> None:
@@ -326,7 +328,7 @@ def start_query(
     writer = (
         df.writeStream.queryName(f"bench_{name}_{uuid.uuid4().hex[:6]}")
         .outputMode("update")
-        .option("checkpointLocation", str(settings.checkpoint_dir / name))
+        .option("checkpointLocation", str(settings.paths.checkpoint_dir / name))
         .foreachBatch(recording_sink(name, getattr(k, out_attr), settings, recorder, key_of))
     )
     writer = (

@@ -81,5 +81,5 @@ def test_planted_trends_found_through_milvus_and_no_decoy_reported(settings):
                 assert not trend["hashtags"]
     assert set(found) == set(planted)  # both, including the one without a hashtag
     assert all(len(ids) == 1 for ids in found.values()), found  # one id per trend across snapshots
-    index = (settings.reports_dir / "index.html").read_text()
+    index = (settings.paths.reports_dir / "index.html").read_text()
     assert index.count('href="snapshot-') == 6

@@ -25,9 +25,9 @@ from tests.support.sandbox import isolated_settings
 from trendstream.core.settings import Settings
 from trendstream.orchestration import local_job
 from trendstream.orchestration.airflow_api import AirflowClient
-from trendstream.orchestration.health import read_heartbeat
 from trendstream.orchestration.supervisor import Action, stop_supervised_job, supervise_once
 from trendstream.platform.airflow import airflow_env, airflow_url, credentials
+from trendstream.stream.heartbeat import Heartbeat
 
 pytestmark = pytest.mark.integration
 
@@ -208,7 +208,7 @@ def test_supervisor_restarts_a_killed_job_and_nothing_is_lost(stream: dict) -> N
     assert report.health.state.value == "dead" and report.pid != before_pid
 
     def caught_up() -> bool:
-        hb = read_heartbeat(settings.heartbeat_file)
+        hb = Heartbeat.read(settings.paths.heartbeat_file)
         return (
             hb is not None
             and hb.pid is not None
@@ -268,7 +268,7 @@ def test_dag_test_stream_supervisor_adopts_the_running_job(
 ) -> None:
     settings: Settings = stream["settings"]
     assert dag_test_states["stream_supervisor"] == "success"
-    last = json.loads((settings.run_dir / "stream-supervisor.json").read_text())["last"]
+    last = json.loads(settings.paths.supervisor_state_file.read_text())["last"]
     assert last["action"] == "none" and last["pid"] == local_job.running_job(settings)[0]
 
 
@@ -279,7 +279,7 @@ def test_dag_test_data_quality_passes_on_the_streamed_data(
     assert dag_test_states["data_quality"] == "success"
     results = {
         p.parent.name: json.loads(p.read_text())
-        for p in (settings.state_dir / "quality").glob("*/latest.json")
+        for p in settings.paths.quality_dir.glob("*/latest.json")
     }
     assert {name: doc["success"] for name, doc in results.items()} == {
         "analytics": True,
@@ -294,10 +294,7 @@ def test_dag_test_milvus_maintenance_runs_while_the_stream_writes(
 ) -> None:
     settings: Settings = stream["settings"]
     assert dag_test_states["milvus_maintenance"] == "success"
-    records = [
-        json.loads(l)
-        for l in (settings.state_dir / "milvus" / "stats.jsonl").read_text().splitlines()
-    ]
+    records = [json.loads(l) for l in settings.paths.milvus_stats_file.read_text().splitlines()]
     assert [r["step"] for r in records] == ["flush", "ttl_delete", "compact", "index", "stats"]
     rows, found = milvus_rows(settings, stream["produced"])
     assert records[-1]["row_count"] == rows == len(found) == len(stream["produced"])

@@ -583,7 +583,7 @@ def test_jetstream_drop_resumes_from_cursor_without_gaps_or_duplicates(
     assert (result["posts"], result["connections"]) == (len(posts), 2)
     assert result["duplicates"] == 4  # the replayed overlap, dropped before Kafka
     _assert_every_post_once(settings)
-    saved = json.loads((settings.run_dir / "bluesky-cursor.json").read_text())
+    saved = json.loads(settings.paths.bluesky_cursor_file.read_text())
     assert saved["time_us"] == max(p["time_us"] for p in posts)
 
 
@@ -625,7 +625,7 @@ def test_cli_streams_bluesky_with_settings_from_the_environment(
     summary = json.loads(result.output[result.output.index("{") :])
     assert (summary["posts"], summary["ingest"]["tweets"]) == (3, 3)
     assert jetstream.requests[0]["wantedDids"] == ["did:plc:ewvi7nxzyoun6zhxrhs64oiz"]
-    assert (settings.run_dir / "bluesky-cursor.json").is_file()
+    assert settings.paths.bluesky_cursor_file.is_file()
 
 
 def test_sigterm_ends_a_cli_run_with_posts_flushed_and_cursor_saved(
@@ -645,6 +645,6 @@ def test_sigterm_ends_a_cli_run_with_posts_flushed_and_cursor_saved(
     finally:
         process.kill()
     assert "Aborted" in output, output
-    saved = json.loads((settings.run_dir / "bluesky-cursor.json").read_text())
+    saved = json.loads(settings.paths.bluesky_cursor_file.read_text())
     assert saved["time_us"] == jetstream.events[-1]["time_us"]
     _assert_every_post_once(settings)

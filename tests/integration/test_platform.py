@@ -214,7 +214,7 @@ def test_airflow_comes_up_healthy_with_credentials(airflow_platform: Settings) -
 
 @pytest.mark.timeout(60)
 def test_logs_follow_prints_new_lines(sandbox: Settings) -> None:
-    log = sandbox.log_dir / "broker.log"
+    log = sandbox.paths.log_file("broker")
     log.parent.mkdir(parents=True)
     log.write_text("old line\n")
     follower = subprocess.Popen(

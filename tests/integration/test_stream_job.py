@@ -38,6 +38,7 @@ from trendstream.platform.milvus import milvus_spec
 from trendstream.platform.process import free_port
 from trendstream.sources.generator import GeneratedStream, GeneratorConfig, generate_stream
 from trendstream.stream.analytics import load_latest
+from trendstream.stream.heartbeat import Heartbeat
 from trendstream.stream.job import query_group
 from trendstream.stream.scores import ACTION_WEIGHTS
 from trendstream.stream.sink import CRASH_ENV
@@ -135,7 +136,9 @@ def run_job(
     )
     inherited = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
     full_env = {**inherited, **settings.env(), **(env or {})}
-    log = (settings.state_dir / f"job-{time.monotonic_ns()}.log").open("wb")
+    log_file = settings.paths.log_file(f"job-{time.monotonic_ns()}")
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log = log_file.open("wb")
     proc = subprocess.Popen(
         [*argv, *args], env=full_env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
     )
@@ -160,7 +163,7 @@ def tweet_ids(lines: list[bytes]) -> list[str]:
 
 def job_log(settings: Settings) -> str:
     return "\n".join(
-        p.read_text(errors="replace")[-4000:] for p in settings.state_dir.glob("job-*.log")
+        p.read_text(errors="replace")[-4000:] for p in settings.paths.log_dir.glob("job-*.log")
     )
 
 
@@ -324,10 +327,10 @@ def test_user_scores_follow_the_documented_decay_formula(stream_run):
 
 def test_heartbeat_and_group_offsets_show_the_caught_up_job(stream_run):
     settings = stream_run.settings
-    beat = json.loads(settings.heartbeat_file.read_text())
-    assert beat["status"] == "stopped" and beat["lag"] == 0
-    assert beat["batch_id"] >= 2 and 0 < beat["input_rows"] <= stream_run.per_batch
-    assert set(beat["stage_seconds"]) >= {"read", "parse", "clean", "encode", "upsert"}
+    beat = Heartbeat.read(settings.paths.heartbeat_file)
+    assert beat is not None and beat.status == "stopped" and beat.lag == 0
+    assert beat.batch_id >= 2 and 0 < beat.input_rows <= stream_run.per_batch
+    assert set(beat.stage_seconds) >= {"read", "parse", "clean", "encode", "upsert"}
     highs = {
         p: high for p, (_, high) in topic_offsets(settings, settings.kafka.tweets_topic).items()
     }
@@ -385,10 +388,8 @@ def test_milvus_outage_is_retried_and_nothing_is_lost(platform, tmp_path):
     try:
         deadline = time.monotonic() + JOB_TIMEOUT_S
         while proc.poll() is None and time.monotonic() < deadline:
-            beat = settings.heartbeat_file.is_file() and json.loads(
-                settings.heartbeat_file.read_text()
-            )
-            if beat and beat.get("restarts", {}).get("embed", 0) >= 1:
+            beat = Heartbeat.read(settings.paths.heartbeat_file)
+            if beat and beat.restarts.get("embed", 0) >= 1:
                 break
             time.sleep(1)
         assert proc.poll() is None, job_log(settings)  # still retrying, not crashed

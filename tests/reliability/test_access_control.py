@@ -25,7 +25,7 @@ import pytest
 from tests.support.reliability_harness import LOOPBACK, listening_sockets
 from trendstream.core.settings import Settings
 from trendstream.platform import process, services
-from trendstream.platform.airflow import airflow_home, airflow_url, credentials
+from trendstream.platform.airflow import airflow_url, credentials
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +55,7 @@ def issued(airflow_platform: Settings, api: httpx.Client) -> tuple[str, dict, di
 
 
 def _secret(settings: Settings) -> str:
-    return json.loads((airflow_home(settings) / "secrets.json").read_text())["jwt_secret"]
+    return json.loads((settings.paths.airflow_home / "secrets.json").read_text())["jwt_secret"]
 
 
 def _b64(data: dict) -> str:

@@ -30,6 +30,7 @@ from trendstream.kafka.producer import IdempotentProducer
 from trendstream.kafka.reader import read_all
 from trendstream.orchestration import local_job
 from trendstream.stream.analytics import load_latest
+from trendstream.stream.heartbeat import Heartbeat
 from trendstream.vectorstore.store import TweetStore
 
 LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
@@ -99,10 +100,9 @@ def committed_total(settings: Settings) -> int:
 
 
 def heartbeat(settings: Settings) -> dict:
-    try:
-        return json.loads(settings.heartbeat_file.read_text())
-    except (FileNotFoundError, ValueError):
-        return {}
+    """The job's last heartbeat as its JSON fields ({} before the first)."""
+    beat = Heartbeat.read(settings.paths.heartbeat_file)
+    return beat.to_dict() if beat else {}
 
 
 def job_log(settings: Settings, chars: int = 6000) -> str:
@@ -158,7 +158,7 @@ def run_job_to_completion(settings: Settings, *args: str, timeout_s: float = 600
     """``spark-submit spark_jobs/stream_job.py --available-now ARGS`` in the supervisor's process
     spec (argv, env, cwd, log file) but waited for, so the exit status is known."""
     spec = local_job.job_spec(settings, ["--available-now", *args])
-    spec.log_dir.mkdir(parents=True, exist_ok=True)
+    spec.log_file.parent.mkdir(parents=True, exist_ok=True)
     with spec.log_file.open("ab") as log:
         proc = subprocess.Popen(
             spec.argv,

@@ -139,7 +139,7 @@ def _log_files(settings: Settings, service: str) -> list[Path]:
     specs = services.all_specs(settings, services.SERVICES)
     if service in services.SERVICES:
         return [spec.log_file for spec in services.service_specs(settings, service)] or [
-            settings.log_dir / f"{service}.log"
+            settings.paths.log_file(service)
         ]
     for spec in specs:
         if spec.name == service:

@@ -47,7 +47,7 @@ def run(
 
     from trendstream.core.settings import get_settings
     from trendstream.kafka.admin import KafkaUnavailableError
-    from trendstream.stream.job import StreamJobFailed, run_stream
+    from trendstream.stream.job import StreamQueryFailed, run_stream
 
     settings = get_settings()
     console = Console(stderr=True)
@@ -63,32 +63,27 @@ def run(
                 analytics=False if no_analytics else None,
                 reset=reset,
             )
-        except (StreamJobFailed, KafkaUnavailableError) as exc:
+        except (StreamQueryFailed, KafkaUnavailableError) as exc:
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
             final = None
         finally:
             done.set()
     if final is not None:
-        click.echo(json.dumps(final, indent=2))
+        click.echo(json.dumps(final.to_dict(), indent=2))
 
 
 def _watch(settings, status, done: threading.Event) -> None:
     """Show the heartbeat's figures in the spinner line while the job runs."""
+    from trendstream.stream.heartbeat import Heartbeat
+
     while not done.wait(1.0):
-        data = _read(settings)
-        if data and data.get("batch_id") is not None:
+        beat = Heartbeat.read(settings.paths.heartbeat_file)
+        if beat and beat.batch_id is not None:
             status.update(
-                f"batch {data['batch_id']}: {data['rows_total']} records so far, "
-                f"{data.get('rows_per_second') or 0:.0f} rows/s, lag {data.get('lag')}"
+                f"batch {beat.batch_id}: {beat.rows_total} records so far, "
+                f"{beat.rows_per_second or 0:.0f} rows/s, lag {beat.lag}"
             )
-
-
-def _read(settings) -> dict | None:
-    try:
-        return json.loads(settings.heartbeat_file.read_text())
-    except (FileNotFoundError, ValueError):
-        return None
 
 
 @stream.command("status")
@@ -99,21 +94,20 @@ def status(as_json: bool) -> None:
     from rich.table import Table
 
     from trendstream.core.settings import get_settings
+    from trendstream.stream.heartbeat import Heartbeat
 
-    settings = get_settings()
-    data = _read(settings)
-    if data is None:
+    path = get_settings().paths.heartbeat_file
+    beat = Heartbeat.read(path)
+    if beat is None:
         raise click.ClickException(
-            f"no heartbeat at {settings.heartbeat_file}: the stream job has not run here "
+            f"no heartbeat at {path}: the stream job has not run here "
             "(start it with `trendstream stream run`)"
         )
     if as_json:
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps(beat.to_dict(), indent=2))
         return
-    age = (datetime.now(UTC) - datetime.fromisoformat(data["timestamp"])).total_seconds()
-    table = Table(
-        title=f"stream job (pid {data['pid']}, {data['status']}, heartbeat {age:.0f}s ago)"
-    )
+    age = beat.age_s(datetime.now(UTC))
+    table = Table(title=f"stream job (pid {beat.pid}, {beat.status}, heartbeat {age:.0f}s ago)")
     table.add_column("figure")
     table.add_column("value", justify="right")
     for key in (
@@ -128,10 +122,10 @@ def status(as_json: bool) -> None:
         "batches_total",
         "rows_total",
     ):
-        table.add_row(key, str(data.get(key)))
-    for stage, secs in (data.get("stage_seconds") or {}).items():
+        table.add_row(key, str(getattr(beat, key)))
+    for stage, secs in (beat.stage_seconds or {}).items():
         table.add_row(f"  {stage} s", str(secs))
-    for name, query in (data.get("queries") or {}).items():
+    for name, query in beat.queries.items():
         table.add_row(
             f"query {name}",
             f"batch {query.get('batch_id')}, {query.get('rows_per_second') or 0:.0f} rows/s",

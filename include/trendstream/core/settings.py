@@ -20,6 +20,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from trendstream.core.paths import Paths
+
 ENV_PREFIX = "TRENDSTREAM_"
 CONFIG_ENV = "TRENDSTREAM_CONFIG"
 DEFAULT_CONFIG_FILE = Path("trendstream.toml")
@@ -135,7 +137,7 @@ class StreamSettings(BaseModel):
     window_seconds: int = 5
     watermark_seconds: int = 10
     user_score_half_life_s: float = 3600.0
-    # Checkpoint sub-directory of ``checkpoint_dir``; a replay switches to a fresh one.
+    # Checkpoint set under ``paths.checkpoint_dir``; a replay switches to a fresh one.
     checkpoint_name: str = "stream"
     # Spark master when the job is not launched by spark-submit (which sets its own).
     master: str = "local[2]"
@@ -189,7 +191,7 @@ class SourcesSettings(BaseModel):
     bluesky_jetstream_url: str = "wss://jetstream2.us-east.bsky.network/subscribe"
     bluesky_collections: list[str] = Field(default_factory=lambda: ["app.bsky.feed.post"])
     bluesky_dids: list[str] = Field(default_factory=list)
-    # Empty means "<state_dir>/run/bluesky-cursor.json".
+    # Empty means ``paths.bluesky_cursor_file`` (under the state dir).
     bluesky_cursor_file: str = ""
     bluesky_cursor_margin_s: float = Field(default=2.0, ge=0)
     bluesky_stall_seconds: float = Field(default=60.0, gt=0)
@@ -279,30 +281,10 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _TomlFileSource(settings_cls))
 
-    # Derived locations under the state directory: one place decides the layout.
     @property
-    def run_dir(self) -> Path:
-        return self.state_dir / "run"
-
-    @property
-    def log_dir(self) -> Path:
-        return self.state_dir / "logs"
-
-    @property
-    def checkpoint_dir(self) -> Path:
-        return self.state_dir / "checkpoints"
-
-    @property
-    def analytics_dir(self) -> Path:
-        return self.state_dir / "analytics"
-
-    @property
-    def reports_dir(self) -> Path:
-        return self.state_dir / "reports"
-
-    @property
-    def kafka_data_dir(self) -> Path:
-        return self.state_dir / "kafka"
+    def paths(self) -> Paths:
+        """Every location under ``state_dir`` (the one owner of the layout)."""
+        return Paths(self.state_dir, self.stream.checkpoint_name)
 
     @property
     def jvm_lib(self) -> Path:
@@ -312,10 +294,6 @@ class Settings(BaseSettings):
         import trendstream
 
         return Path(trendstream.__file__).resolve().parents[2] / "jvm" / "lib"
-
-    @property
-    def heartbeat_file(self) -> Path:
-        return self.run_dir / "stream-heartbeat.json"
 
     def env(self) -> dict[str, str]:
         """These settings as ``TRENDSTREAM_*`` variables, to hand to child processes."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from trendstream.core.settings import Settings
@@ -18,14 +17,10 @@ from trendstream.core.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def alerts_file(settings: Settings) -> Path:
-    return settings.state_dir / "alerts" / "alerts.jsonl"
-
-
 def record_alert(settings: Settings, source: str, message: str, **context: Any) -> dict[str, Any]:
     """Append an alert and log it at ERROR; returns the record written."""
     record = {"at": datetime.now(UTC).isoformat(), "source": source, "message": message, **context}
-    path = alerts_file(settings)
+    path = settings.paths.alerts_file
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
         handle.write(json.dumps(record, default=str) + "\n")
@@ -35,7 +30,7 @@ def record_alert(settings: Settings, source: str, message: str, **context: Any) 
 
 def read_alerts(settings: Settings) -> list[dict[str, Any]]:
     try:
-        lines = alerts_file(settings).read_text().splitlines()
+        lines = settings.paths.alerts_file.read_text().splitlines()
     except FileNotFoundError:
         return []
     return [json.loads(line) for line in lines if line.strip()]

@@ -57,7 +57,7 @@ def run_demo(
     wanted = ("broker", "milvus", "airflow") if with_airflow else ("broker", "milvus")
     services.up(settings, wanted, progress=note)
     now = datetime.now(UTC).replace(microsecond=0)
-    result = DemoResult(sample_dir=settings.state_dir / "sample")
+    result = DemoResult(sample_dir=settings.paths.sample_dir)
     paths = _generate(
         result.sample_dir, minutes, rate, seed, now - timedelta(minutes=minutes), note
     )
@@ -93,7 +93,7 @@ def _stream(settings: Settings, note) -> dict[str, Any]:
     from trendstream.stream.job import run_stream
 
     note("running the Spark streaming job until it has caught up (embeddings → Milvus)")
-    return run_stream(settings, available_now=True) or {}
+    return run_stream(settings, available_now=True).to_dict()
 
 
 def _stored(

@@ -1,22 +1,19 @@
 """Is the streaming job healthy? A pure verdict from its heartbeat, its process and its lag.
 
-The stream job writes a heartbeat JSON after every micro-batch. A missing process is *dead*;
-a live process whose heartbeat stopped moving (or whose last batch took far too long) is
-*stuck*; a healthy job that falls behind the topic is *lagging* — restarting does not cure lag,
-so that one is reported, not acted on.
+The stream job writes a :class:`~trendstream.stream.heartbeat.Heartbeat` after every
+micro-batch. A missing process is *dead*; a live process whose heartbeat stopped moving (or
+whose last batch took far too long) is *stuck*; a healthy job that falls behind the topic is
+*lagging* — restarting does not cure lag, so that one is reported, not acted on.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
+from trendstream.stream.heartbeat import Heartbeat
 
 
 class HealthState(str, Enum):
@@ -30,51 +27,6 @@ class HealthState(str, Enum):
     @property
     def needs_restart(self) -> bool:
         return self in (HealthState.STUCK, HealthState.DEAD)
-
-
-@dataclass(frozen=True)
-class Heartbeat:
-    """What the stream job reports after each micro-batch (see ``settings.heartbeat_file``)."""
-
-    timestamp: datetime
-    pid: int | None = None
-    batch_id: int | None = None
-    rows_per_second: float | None = None
-    batch_duration_s: float | None = None
-    lag: int | None = None
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Heartbeat:
-        return cls(
-            timestamp=_parse_time(data["timestamp"]),
-            pid=_opt(int, data.get("pid")),
-            batch_id=_opt(int, data.get("batch_id")),
-            rows_per_second=_opt(float, data.get("rows_per_second")),
-            batch_duration_s=_opt(float, data.get("batch_duration_s")),
-            lag=_opt(int, data.get("lag")),
-        )
-
-
-def _opt(kind: type, value: Any) -> Any:
-    return None if value is None else kind(value)
-
-
-def _parse_time(value: Any) -> datetime:
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(float(value), tz=UTC)
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def read_heartbeat(path: Path) -> Heartbeat | None:
-    """The last heartbeat, or None when there is none yet (or it is half-written/garbled)."""
-    try:
-        return Heartbeat.from_dict(json.loads(path.read_text()))
-    except FileNotFoundError:
-        return None
-    except (ValueError, KeyError, TypeError) as exc:
-        log.warning("ignoring unreadable heartbeat %s: %s", path, exc)
-        return None
 
 
 @dataclass(frozen=True)
@@ -135,9 +87,7 @@ def assess_stream_health(
             return Health(HealthState.NOT_RUNNING, ("no stream job has been started",), lag=lag)
         return Health(HealthState.DEAD, ("the stream job's process is gone",), lag=lag)
 
-    age = None
-    if heartbeat is not None:
-        age = max(0.0, (now - heartbeat.timestamp).total_seconds())
+    age = None if heartbeat is None else heartbeat.age_s(now)
     young = process_age_s is not None and process_age_s < thresholds.startup_grace_s
     # A heartbeat older than the process itself belongs to a previous run.
     fresh_for_this_run = heartbeat is not None and (process_age_s is None or age <= process_age_s)

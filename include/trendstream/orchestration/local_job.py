@@ -24,10 +24,10 @@ from pathlib import Path
 import psutil
 
 from trendstream.core.settings import Settings
-from trendstream.orchestration.health import read_heartbeat
 from trendstream.platform import process
 from trendstream.platform.environment import find_program, repo_root, settings_env
 from trendstream.platform.process import ProcessSpec
+from trendstream.stream.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +58,14 @@ def job_argv(settings: Settings, args: Sequence[str] = ()) -> list[str]:
 def job_spec(
     settings: Settings, args: Sequence[str] = (), env: dict[str, str] | None = None
 ) -> ProcessSpec:
-    """The job as a supervised process: PID file under ``run_dir``, log under ``log_dir``."""
+    """The job as a supervised process: its PID file and log where ``settings.paths`` says."""
+    heartbeat_file = settings.paths.heartbeat_file
     return ProcessSpec(
         name=JOB_NAME,
         argv=job_argv(settings, args),
-        endpoint=str(settings.heartbeat_file),
-        health=lambda: read_heartbeat(settings.heartbeat_file) is not None,
-        run_dir=settings.run_dir,
-        log_dir=settings.log_dir,
+        endpoint=str(heartbeat_file),
+        health=lambda: Heartbeat.read(heartbeat_file) is not None,
+        paths=settings.paths,
         env={**settings_env(settings), "PYSPARK_PYTHON": sys.executable, **(env or {})},
         cwd=repo_root(),
     )
@@ -74,8 +74,9 @@ def job_spec(
 @contextlib.contextmanager
 def supervisor_lock(settings: Settings) -> Iterator[None]:
     """Exclusive across processes: only one supervisor decides and acts at a time."""
-    settings.run_dir.mkdir(parents=True, exist_ok=True)
-    with (settings.run_dir / f"{JOB_NAME}.lock").open("w") as handle:
+    lock = settings.paths.lock_file(JOB_NAME)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -97,7 +98,7 @@ def running_job(settings: Settings) -> tuple[int | None, float | None]:
 def launch_local_job(
     settings: Settings, args: Sequence[str] = (), env: dict[str, str] | None = None
 ) -> int:
-    """Start ``spark-submit`` detached (log under ``settings.log_dir``); adopt one already running."""
+    """Start ``spark-submit`` detached (its log is ``spec.log_file``); adopt one already running."""
     spec = job_spec(settings, args, env)
     pid, stale = process.running_pid(spec)
     if pid is not None:

@@ -1,4 +1,4 @@
-"""The milvus_maintenance DAG's steps by name, each recorded to ``<state_dir>/milvus/stats.jsonl``."""
+"""The milvus_maintenance DAG's steps by name, each recorded to ``paths.milvus_stats_file``."""
 
 from __future__ import annotations
 
@@ -10,10 +10,6 @@ from typing import Any
 from trendstream.core.settings import Settings
 
 STEPS = ("flush", "ttl_delete", "compact", "index", "stats")
-
-
-def stats_file(settings: Settings):
-    return settings.state_dir / "milvus" / "stats.jsonl"
 
 
 def run_step(settings: Settings, name: str) -> dict[str, Any]:
@@ -34,7 +30,7 @@ def run_step(settings: Settings, name: str) -> dict[str, Any]:
         store.ensure_collection()
         outcome = steps[name](store)
     record = {"at": datetime.now(UTC).isoformat(), "step": name, **outcome}
-    path = stats_file(settings)
+    path = settings.paths.milvus_stats_file
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
         handle.write(json.dumps(record, default=str) + "\n")

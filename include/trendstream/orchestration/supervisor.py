@@ -3,7 +3,7 @@
 One call of :func:`supervise_once` is one supervisor tick (the Airflow task runs it on a
 schedule). Restarts are counted in a small state file so the budget and the backoff hold
 across task runs and worker deaths; when the budget is spent the tick raises
-:class:`StreamJobFailed` so the task fails loudly and its failure callback alerts.
+:class:`SupervisorGaveUp` so the task fails loudly and its failure callback alerts.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 from trendstream.core.settings import Settings
@@ -23,18 +22,17 @@ from trendstream.orchestration.health import (
     Health,
     HealthState,
     HealthThresholds,
-    Heartbeat,
     assess_stream_health,
-    read_heartbeat,
 )
+from trendstream.stream.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
 
 LagProbe = Callable[[Settings], int | None]
 
 
-class StreamJobFailed(RuntimeError):
-    """The job keeps dying: the restart budget is spent, a human has to look."""
+class SupervisorGaveUp(RuntimeError):
+    """The job keeps dying: the supervisor's restart budget is spent, a human has to look."""
 
 
 class Action(str, Enum):
@@ -120,14 +118,10 @@ class SupervisorState:
             return 0.0
         return (now - datetime.fromisoformat(self.progress["since"])).total_seconds()
 
-    @staticmethod
-    def path(settings: Settings) -> Path:
-        return settings.run_dir / "stream-supervisor.json"
-
     @classmethod
     def load(cls, settings: Settings) -> SupervisorState:
         try:
-            data = json.loads(cls.path(settings).read_text())
+            data = json.loads(settings.paths.supervisor_state_file.read_text())
         except (FileNotFoundError, ValueError):
             return cls()
         return cls(
@@ -141,7 +135,7 @@ class SupervisorState:
         )
 
     def save(self, settings: Settings) -> None:
-        path = self.path(settings)
+        path = settings.paths.supervisor_state_file
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {
             "restarts": [t.isoformat() for t in self.restarts],
@@ -196,7 +190,7 @@ def supervise_once(
         now = now or datetime.now(UTC)
         state = SupervisorState.load(settings)
         pid, age = local_job.running_job(settings)
-        heartbeat, lag = read_heartbeat(settings.heartbeat_file), lag_probe(settings)
+        heartbeat, lag = Heartbeat.read(settings.paths.heartbeat_file), lag_probe(settings)
         health = assess_stream_health(
             heartbeat,
             lag,
@@ -222,7 +216,7 @@ def supervise_once(
         state.last = {"at": now.isoformat(), **report.as_dict()}
         state.save(settings)
     if decision.action is Action.GIVE_UP:
-        raise StreamJobFailed(decision.reason)
+        raise SupervisorGaveUp(decision.reason)
     return report
 
 
@@ -231,7 +225,7 @@ def apply_plan(settings: Settings, plan: JobPlan, *, now: datetime | None = None
     with local_job.supervisor_lock(settings):
         now = now or datetime.now(UTC)
         local_job.stop_local_job(settings)
-        settings.heartbeat_file.unlink(missing_ok=True)
+        settings.paths.heartbeat_file.unlink(missing_ok=True)
         state = SupervisorState.load(settings)
         state.plan, state.restarts, state.launched_at = plan, [], now
         pid = local_job.launch_local_job(settings, plan.args, plan.env)

@@ -74,19 +74,19 @@ def create_app(settings: SettingsProvider, auth: Callable[..., Any]) -> FastAPI:
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
         s = settings()
-        return _page(list_snapshots(s.reports_dir), list_quality_results(s.state_dir / "quality"))
+        return _page(list_snapshots(s.paths.reports_dir), list_quality_results(s.paths.quality_dir))
 
     @app.get("/api/snapshots")
     def snapshots() -> list[dict[str, Any]]:
-        return list_snapshots(settings().reports_dir)
+        return list_snapshots(settings().paths.reports_dir)
 
     @app.get("/reports/{relative:path}")
     def report(relative: str) -> FileResponse:
-        return FileResponse(_inside(settings().reports_dir, relative))
+        return FileResponse(_inside(settings().paths.reports_dir, relative))
 
     @app.get("/quality/{relative:path}")
     def quality(relative: str) -> FileResponse:
-        return FileResponse(_inside(settings().state_dir / "quality", relative))
+        return FileResponse(_inside(settings().paths.quality_dir, relative))
 
     return app
 

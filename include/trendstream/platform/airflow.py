@@ -41,20 +41,16 @@ class AirflowCredentials:
     password: str
 
 
-def airflow_home(settings: Settings) -> Path:
-    return settings.state_dir / "airflow"
-
-
 def airflow_url(settings: Settings) -> str:
     return f"http://{settings.airflow.host}:{settings.airflow.port}"
 
 
 def passwords_file(settings: Settings) -> Path:
-    return airflow_home(settings) / "simple_auth_manager_passwords.json"
+    return settings.paths.airflow_home / "simple_auth_manager_passwords.json"
 
 
 def _secrets_file(settings: Settings) -> Path:
-    return airflow_home(settings) / "secrets.json"
+    return settings.paths.airflow_home / "secrets.json"
 
 
 def _load_or_create_json(path: Path, make: dict[str, str]) -> dict[str, str]:
@@ -91,7 +87,7 @@ def credentials(settings: Settings) -> AirflowCredentials:
 
 def airflow_env(settings: Settings) -> dict[str, str]:
     """Environment for every Airflow process: its config, plus our settings for DAG tasks."""
-    home = airflow_home(settings)
+    home = settings.paths.airflow_home
     keys = _airflow_secrets(settings)
     url = airflow_url(settings)
     spark_conn = json.dumps({"conn_type": "spark", "host": "local[*]"})
@@ -123,20 +119,20 @@ def airflow_env(settings: Settings) -> dict[str, str]:
 
 
 def _migrated_stamp(settings: Settings) -> Path:
-    return airflow_home(settings) / ".migrated"
+    return settings.paths.airflow_home / ".migrated"
 
 
 def prepare_airflow(settings: Settings) -> None:
     """Create AIRFLOW_HOME and the credentials; migrate the metadata DB once per Airflow version."""
-    home = airflow_home(settings)
+    home = settings.paths.airflow_home
     home.mkdir(parents=True, exist_ok=True)
     credentials(settings)
     stamp = _migrated_stamp(settings)
     want = f"migrated by apache-airflow {version('apache-airflow')}"
     if stamp.is_file() and stamp.read_text() == want:
         return
-    settings.log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = settings.log_dir / "airflow-db-migrate.log"
+    log_path = settings.paths.log_file("airflow-db-migrate")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log_handle:
         result = subprocess.run(
             [find_program("airflow"), "db", "migrate"],
@@ -188,10 +184,9 @@ def airflow_specs(settings: Settings) -> list[ProcessSpec]:
             if component == "api-server"
             else f"{airflow_url(settings)} (health)",
             health=lambda component=component: component_healthy(settings, component),
-            run_dir=settings.run_dir,
-            log_dir=settings.log_dir,
+            paths=settings.paths,
             env=env,
-            cwd=airflow_home(settings),
+            cwd=settings.paths.airflow_home,
             port=settings.airflow.port if component == "api-server" else None,
             start_timeout_s=_START_TIMEOUT_S,
         )

@@ -62,10 +62,6 @@ def log4j_config() -> Path:
     return Path(__file__).resolve().with_name("kafka-log4j2.yaml")
 
 
-def config_file(settings: Settings) -> Path:
-    return settings.run_dir / "kafka" / "server.properties"
-
-
 def server_properties(settings: Settings, controller_port: int) -> dict[str, str]:
     """The broker's configuration: one KRaft node on loopback, single-node replication,
     no topic auto-creation (an unknown topic is an error, never a silent new topic)."""
@@ -79,7 +75,7 @@ def server_properties(settings: Settings, controller_port: int) -> dict[str, str
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "log.dirs": str(settings.kafka_data_dir),
+        "log.dirs": str(settings.paths.kafka_data_dir),
         "num.partitions": str(settings.kafka.partitions),
         "auto.create.topics.enable": "false",
         "offsets.topic.replication.factor": "1",
@@ -99,7 +95,8 @@ def server_properties(settings: Settings, controller_port: int) -> dict[str, str
 
 def _format_storage(settings: Settings, config: Path) -> None:
     """Format the log dir once (a new cluster id); a formatted dir is left as it is."""
-    if (settings.kafka_data_dir / "meta.properties").is_file():
+    data_dir = settings.paths.kafka_data_dir
+    if (data_dir / "meta.properties").is_file():
         return
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
     argv = [
@@ -118,11 +115,11 @@ def _format_storage(settings: Settings, config: Path) -> None:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise PlatformError(
-            f"formatting Kafka storage in {settings.kafka_data_dir} failed: "
+            f"formatting Kafka storage in {data_dir} failed: "
             f"{(done.stderr or done.stdout).strip()[-800:]}"
         )
     logging.getLogger(__name__).info(
-        "formatted Kafka storage %s (cluster %s)", settings.kafka_data_dir, cluster_id
+        "formatted Kafka storage %s (cluster %s)", data_dir, cluster_id
     )
 
 
@@ -130,11 +127,11 @@ def prepare_broker(settings: Settings) -> None:
     """Write ``server.properties`` (a free controller port unless one is set) and format
     the storage on first use. Runs just before the broker process starts."""
     controller = settings.broker.controller_port or free_port()
-    config = config_file(settings)
+    config = settings.paths.kafka_config_file
     config.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"{k}={v}" for k, v in server_properties(settings, controller).items()]
     config.write_text("# written by trendstream at each broker start\n" + "\n".join(lines) + "\n")
-    settings.kafka_data_dir.mkdir(parents=True, exist_ok=True)
+    settings.paths.kafka_data_dir.mkdir(parents=True, exist_ok=True)
     _format_storage(settings, config)
 
 
@@ -163,7 +160,7 @@ def jvm_args(settings: Settings) -> list[str]:
         "-XX:+ExplicitGCInvokesConcurrent",
         "-Djava.awt.headless=true",
         f"-Dlog4j2.configurationFile={log4j_config()}",
-        f"-Dkafka.logs.dir={settings.log_dir}",
+        f"-Dkafka.logs.dir={settings.paths.log_dir}",
     ]
 
 
@@ -178,12 +175,11 @@ def broker_spec(settings: Settings) -> ProcessSpec:
             "-cp",
             kafka_classpath(settings),
             "kafka.Kafka",
-            str(config_file(settings)),
+            str(settings.paths.kafka_config_file),
         ],
         endpoint=bootstrap,
         health=lambda: kafka_healthy(bootstrap),
-        run_dir=settings.run_dir,
-        log_dir=settings.log_dir,
+        paths=settings.paths,
         port=port,
         start_timeout_s=90.0,
         prepare=lambda: prepare_broker(settings),

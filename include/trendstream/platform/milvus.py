@@ -28,8 +28,7 @@ def milvus_is_embedded(settings: Settings) -> bool:
 
 def milvus_data_dir(settings: Settings) -> Path:
     """The local server's data dir: one per kind (their on-disk formats differ)."""
-    name = "milvus-standalone" if settings.milvus.embedded == "standalone" else "milvus"
-    return settings.state_dir / name
+    return settings.paths.milvus_data_dir(settings.milvus.embedded)
 
 
 def milvus_port(settings: Settings) -> int:
@@ -90,8 +89,7 @@ def milvus_spec(settings: Settings) -> ProcessSpec:
         argv=argv,
         endpoint=settings.milvus.uri,
         health=lambda: milvus_healthy(settings),
-        run_dir=settings.run_dir,
-        log_dir=settings.log_dir,
+        paths=settings.paths,
         port=port,
         # The first standalone start also unpacks the ~250 MB binary (once per machine).
         start_timeout_s=120.0 if settings.milvus.embedded == "standalone" else 60.0,

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trendstream.core.paths import Paths
+
 log = logging.getLogger(__name__)
 
 HealthCheck = Callable[[], bool]
@@ -34,8 +36,7 @@ class ProcessSpec:
     argv: list[str]
     endpoint: str
     health: HealthCheck
-    run_dir: Path
-    log_dir: Path
+    paths: Paths  # where its PID file and log go
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path | None = None
     port: int | None = None
@@ -45,11 +46,11 @@ class ProcessSpec:
 
     @property
     def pid_file(self) -> Path:
-        return self.run_dir / f"{self.name}.pid"
+        return self.paths.pid_file(self.name)
 
     @property
     def log_file(self) -> Path:
-        return self.log_dir / f"{self.name}.log"
+        return self.paths.log_file(self.name)
 
 
 @dataclass(frozen=True)
@@ -211,8 +212,8 @@ def start(spec: ProcessSpec, wait: bool = True) -> ProcessStatus:
             f"cannot start {spec.name}: port {spec.port} on 127.0.0.1 is already in use by "
             "another program; stop it or choose another port in the settings"
         )
-    spec.run_dir.mkdir(parents=True, exist_ok=True)
-    spec.log_dir.mkdir(parents=True, exist_ok=True)
+    spec.pid_file.parent.mkdir(parents=True, exist_ok=True)
+    spec.log_file.parent.mkdir(parents=True, exist_ok=True)
     if spec.prepare is not None:
         spec.prepare()
     with spec.log_file.open("ab") as log_handle:

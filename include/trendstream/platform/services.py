@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 
 from trendstream.core.settings import Settings
 from trendstream.platform import process
@@ -82,14 +81,10 @@ def down(settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
     return stopped
 
 
-def _expected_file(settings: Settings) -> Path:
-    return settings.run_dir / "services.json"
-
-
 def expected_services(settings: Settings) -> tuple[str, ...]:
     """The services ``up`` started and ``down`` has not stopped (all, if none were recorded)."""
     try:
-        names = json.loads(_expected_file(settings).read_text())
+        names = json.loads(settings.paths.services_file.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return SERVICES
     return parse_services(names) if names else SERVICES
@@ -98,7 +93,7 @@ def expected_services(settings: Settings) -> tuple[str, ...]:
 def _record_expected(
     settings: Settings, add: Sequence[str] = (), remove: Sequence[str] = ()
 ) -> None:
-    path = _expected_file(settings)
+    path = settings.paths.services_file
     try:
         current = set(json.loads(path.read_text()))
     except (FileNotFoundError, json.JSONDecodeError):
@@ -134,7 +129,7 @@ def _external_status(
     return ProcessStatus(
         name=name,
         endpoint=endpoint,
-        log_file=settings.log_dir / f"{name}.log",
+        log_file=settings.paths.log_file(name),
         healthy=healthy,
         managed=False,
         detail=detail if healthy else f"{detail}, not reachable",

@@ -53,10 +53,6 @@ class QualityResult:
         return self
 
 
-def quality_dir(settings: Settings) -> Path:
-    return settings.state_dir / "quality"
-
-
 def validate(
     settings: Settings, suite: SuiteSpec, frame: pd.DataFrame, batch_ref: dict[str, Any]
 ) -> QualityResult:
@@ -86,12 +82,12 @@ def validate(
         "rows": len(frame),
         **outcome.to_json_dict(),
     }
-    result_path = _write(quality_dir(settings) / suite.name / f"{stamp}.json", document)
-    _write(quality_dir(settings) / suite.name / "latest.json", document)
+    result_path = _write(settings.paths.quality_dir / suite.name / f"{stamp}.json", document)
+    _write(settings.paths.quality_dir / suite.name / "latest.json", document)
     quarantine = None
     if failed:
         quarantine = _write(
-            quality_dir(settings) / "quarantine" / f"{stamp}-{suite.name}.json",
+            settings.paths.quality_dir / "quarantine" / f"{stamp}-{suite.name}.json",
             {"suite": suite.name, "batch": batch_ref, "failed": failed, "result": str(result_path)},
         )
         log.error("quality suite %s FAILED on %s: %s", suite.name, batch_ref, "; ".join(failed))
@@ -133,7 +129,7 @@ def _write(path: Path, document: dict[str, Any]) -> Path:
 def latest_results(settings: Settings) -> dict[str, dict[str, Any]]:
     """suite name → its latest result document (for the UI)."""
     out = {}
-    for path in sorted(quality_dir(settings).glob("*/latest.json")):
+    for path in sorted(settings.paths.quality_dir.glob("*/latest.json")):
         try:
             out[path.parent.name] = json.loads(path.read_text())
         except ValueError:

@@ -202,7 +202,7 @@ class CursorState:
 
 def cursor_path(settings: Settings) -> Path:
     configured = settings.sources.bluesky_cursor_file
-    return Path(configured).expanduser() if configured else settings.run_dir / "bluesky-cursor.json"
+    return Path(configured).expanduser() if configured else settings.paths.bluesky_cursor_file
 
 
 # --- the client -------------------------------------------------------------------------

@@ -55,7 +55,7 @@ class AnalyticsStore:
 
     @classmethod
     def of(cls, settings: Any) -> AnalyticsStore:
-        return cls(settings.analytics_dir)
+        return cls(settings.paths.analytics_dir)
 
     # --- writing ------------------------------------------------------------------------------
 

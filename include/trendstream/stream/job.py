@@ -1,7 +1,7 @@
 """The streaming job: builds the queries from settings, keeps them running, reports progress.
 
 Queries read Kafka through Spark's own connector (:func:`~trendstream.stream.source.read_kafka`),
-each with its own checkpoint under ``checkpoint_dir/<checkpoint_name>/<query>`` and its own
+each with its own checkpoint (``settings.paths.query_checkpoint``) and its own
 consumer group, to which every micro-batch's end offsets are published
 (:class:`~trendstream.stream.source.OffsetPublisher`), so lag is visible per query to
 standard Kafka tooling:
@@ -15,14 +15,13 @@ standard Kafka tooling:
 A query that fails (Milvus down past its retry budget, broker gone) is restarted from its
 checkpoint after a doubling backoff instead of taking the job down; only
 ``max_restarts`` consecutive failures end the job. SIGTERM stops the queries and exits 0.
-After every embed batch (and every few seconds while idle) a JSON heartbeat goes to
-``settings.heartbeat_file`` for the supervisor DAG; optionally the same figures are served
-to Prometheus.
+After every embed batch (and every few seconds while idle) a
+:class:`~trendstream.stream.heartbeat.Heartbeat` is written for the supervisor DAG;
+optionally the same figures are served to Prometheus.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from trendstream.core.settings import Deployment
+from trendstream.stream.heartbeat import Heartbeat
 from trendstream.stream.sink import STAGES, BatchReport, EmbedSink
 from trendstream.stream.source import client_options, read_kafka, register_publisher
 
@@ -48,8 +48,8 @@ POLL_S = 0.5
 STARTUP_WAIT_S = 120.0
 
 
-class StreamJobFailed(RuntimeError):
-    """A query kept failing past ``settings.stream.max_restarts`` restarts."""
+class StreamQueryFailed(RuntimeError):
+    """A query kept failing past ``settings.stream.max_restarts`` restarts: the job ends."""
 
 
 def include_dir() -> Path:
@@ -121,10 +121,6 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
     return spark
 
 
-def checkpoint_root(settings) -> Path:
-    return settings.checkpoint_dir / settings.stream.checkpoint_name
-
-
 # --- queries ------------------------------------------------------------------------------
 
 
@@ -166,7 +162,7 @@ def query_starters(
     tweets, engagements = [k.tweets_topic], [k.engagements_topic]
     starters = {}
     if analytics:  # started first: quick to initialise, while embed loads the model
-        run = AnalyticsStore.run_for(checkpoint_root(settings))
+        run = AnalyticsStore.run_for(settings.paths.stream_checkpoints)
         starters["hashtags"] = start(
             "hashtags",
             lambda: an.hashtag_counts(read(tweets), settings),
@@ -205,7 +201,7 @@ def _starter(
         writer = sink(
             df()
             .writeStream.queryName(name)
-            .option("checkpointLocation", str(checkpoint_root(settings) / name))
+            .option("checkpointLocation", str(settings.paths.query_checkpoint(name)))
         )
         writer = (
             writer.trigger(availableNow=True)
@@ -229,8 +225,9 @@ def kafka_sink(writer, settings, topic: str):
 
 
 @dataclass
-class Heartbeat:
-    """Writes ``settings.heartbeat_file`` (atomically) and the optional Prometheus gauges."""
+class Progress:
+    """The job's running figures; each :meth:`write` publishes them as a :class:`Heartbeat`
+    (and to the optional Prometheus gauges)."""
 
     settings: Any
     status: str = "starting"
@@ -267,46 +264,42 @@ class Heartbeat:
         self.rows += report.input_rows
         self.write()
 
-    def write(self) -> dict[str, Any]:
-        data = self.snapshot()
-        path = self.settings.heartbeat_file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1))
-        tmp.replace(path)
+    def write(self) -> Heartbeat:
+        beat = self.heartbeat()
+        beat.write(self.settings.paths.heartbeat_file)
         self.written_at = time.monotonic()
         if self._gauges:
             for name in ("batch_id", "rows_per_second", "batch_duration_s", "lag"):
-                if data.get(name) is not None:
-                    self._gauges[name].set(data[name])
-            for stage, secs in (data.get("stage_seconds") or {}).items():
+                if getattr(beat, name) is not None:
+                    self._gauges[name].set(getattr(beat, name))
+            for stage, secs in (beat.stage_seconds or {}).items():
                 self._gauges["stage"].labels(stage).set(secs)
-        return data
+        return beat
 
-    def snapshot(self) -> dict[str, Any]:
+    def heartbeat(self) -> Heartbeat:
         last = self.last
         duration = last.duration_s if last else None
-        return {
-            "pid": os.getpid(),
-            "timestamp": datetime.now(UTC).isoformat(),
-            "status": self.status,
-            "batch_id": last.batch_id if last else None,
-            "input_rows": last.input_rows if last else None,
-            "rows_per_second": round(last.input_rows / duration, 1) if last and duration else None,
-            "batch_duration_s": round(duration, 3) if duration is not None else None,
-            "stage_seconds": {s: round(last.seconds[s], 4) for s in STAGES} if last else None,
-            "encode_rows_per_second": (
+        return Heartbeat(
+            pid=os.getpid(),
+            timestamp=datetime.now(UTC),
+            status=self.status,
+            batch_id=last.batch_id if last else None,
+            input_rows=last.input_rows if last else None,
+            rows_per_second=round(last.input_rows / duration, 1) if last and duration else None,
+            batch_duration_s=round(duration, 3) if duration is not None else None,
+            stage_seconds={s: round(last.seconds[s], 4) for s in STAGES} if last else None,
+            encode_rows_per_second=(
                 round(last.encode_rows_per_s, 1) if last and last.encode_rows_per_s else None
             ),
-            "tweets_upserted": last.upserted if last else None,
-            "dead_letters": last.dead_letters if last else None,
-            "last_offsets": last.end_offsets if last else None,
-            "lag": self._lag(),
-            "batches_total": self.batches,
-            "rows_total": self.rows,
-            "queries": self.queries,
-            "restarts": self.restarts,
-        }
+            tweets_upserted=last.upserted if last else None,
+            dead_letters=last.dead_letters if last else None,
+            last_offsets=last.end_offsets if last else None,
+            lag=self._lag(),
+            batches_total=self.batches,
+            rows_total=self.rows,
+            queries=dict(self.queries),
+            restarts=dict(self.restarts),
+        )
 
     def _lag(self) -> int | None:
         """The embed group's lag from its committed offsets (what Kafka tooling shows)."""
@@ -372,24 +365,25 @@ def run_stream(
     analytics: bool | None = None,
     reset: bool = False,
     stop: threading.Event | None = None,
-) -> dict[str, Any]:
+) -> Heartbeat:
     """Run the job until stopped (SIGTERM / ``stop``) or, with ``available_now``, until every
     query has processed what was in Kafka at start. Returns the last heartbeat."""
     from trendstream.kafka.admin import ensure_topics
 
     analytics = settings.stream.analytics if analytics is None else analytics
     if reset:  # starting over: the analytics copy goes with the checkpoints it came from
-        for path in (checkpoint_root(settings), settings.analytics_dir):
+        paths = settings.paths
+        for path in (paths.stream_checkpoints, paths.analytics_dir):
             shutil.rmtree(path, ignore_errors=True)
-        log.warning("removed %s and %s", checkpoint_root(settings), settings.analytics_dir)
+        log.warning("removed %s and %s", paths.stream_checkpoints, paths.analytics_dir)
     ensure_topics(settings)
     stop = stop or _stop_signal()
-    heartbeat = Heartbeat(settings)
+    progress = Progress(settings)
     if settings.stream.metrics_port:
-        heartbeat.serve_metrics(settings.stream.metrics_port)
+        progress.serve_metrics(settings.stream.metrics_port)
     spark = spark_session(settings)
     sink = EmbedSink(settings)
-    sink.on_batch = heartbeat.batch
+    sink.on_batch = progress.batch
     starters = query_starters(
         spark,
         settings,
@@ -405,13 +399,13 @@ def run_stream(
     try:
         for name, start in starters.items():
             running[name] = _started(start, stop)
-        heartbeat.status = "running"
-        heartbeat.write()
+        progress.status = "running"
+        progress.write()
         while (running or retry_at) and not stop.is_set():
             time.sleep(POLL_S)
             now = time.monotonic()
             for name, query in list(running.items()):
-                heartbeat.queries[name] = _query_summary(query)
+                progress.queries[name] = _query_summary(query)
                 if query.isActive:
                     if query.lastProgress is not None and (
                         query.lastProgress.get("numInputRows") or 0
@@ -425,9 +419,9 @@ def run_stream(
                     publisher.publish_last(query)
                     continue
                 failures[name] += 1
-                heartbeat.restarts[name] = heartbeat.restarts.get(name, 0) + 1
+                progress.restarts[name] = progress.restarts.get(name, 0) + 1
                 if failures[name] > settings.stream.max_restarts:
-                    raise StreamJobFailed(
+                    raise StreamQueryFailed(
                         f"query {name} failed {failures[name]} times in a row; "
                         f"last error: {_short(error)}"
                     )
@@ -438,7 +432,7 @@ def run_stream(
                     _short(error),
                     delay,
                 )
-                heartbeat.status = "retrying"
+                progress.status = "retrying"
                 retry_at[name] = now + delay
             for name, when in list(retry_at.items()):
                 if now >= when:
@@ -446,15 +440,15 @@ def run_stream(
                     running[name] = _started(starters[name], stop)
                     log.info("restarted query %s", name)
             if not retry_at and running:
-                heartbeat.status = "running"
-            if now - heartbeat.written_at >= IDLE_HEARTBEAT_S:
-                heartbeat.write()
+                progress.status = "running"
+            if now - progress.written_at >= IDLE_HEARTBEAT_S:
+                progress.write()
     finally:
         for name, query in running.items():
             query.stop()
             publisher.publish_last(query)
-        heartbeat.status = "stopped"
-        final = heartbeat.write()
+        progress.status = "stopped"
+        final = progress.write()
     return final
 
 

@@ -51,7 +51,7 @@ def run_snapshot(
     window_tags = counts_from_parquet(analytics, window_start, at)
     baseline_tags = counts_from_parquet(analytics, baseline_start, window_start)
     load_s = time.perf_counter() - started
-    store = StateStore(settings.reports_dir / STATE_FILE)
+    store = StateStore(settings.paths.reports_dir / STATE_FILE)
     detection = detect_trends(
         window_posts,
         baseline_posts,
@@ -67,7 +67,7 @@ def run_snapshot(
     )
     detection.stats["load_s"] = round(load_s, 4)  # Milvus + Parquet reads, for the timing split
     store.save(detection.state)
-    paths = write_report(detection, settings.reports_dir)
+    paths = write_report(detection, settings.paths.reports_dir)
     seconds = time.perf_counter() - started
     log.info(
         "trend snapshot %s: %d trends in %.1fs → %s",

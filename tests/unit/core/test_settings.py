@@ -90,7 +90,7 @@ def test_state_dir_is_made_absolute(clean_env: pytest.MonkeyPatch, tmp_path: Pat
     clean_env.setenv("TRENDSTREAM_STATE_DIR", "relative/state")
     settings = Settings()
     assert settings.state_dir == tmp_path / "relative" / "state"
-    assert settings.run_dir.parent == settings.log_dir.parent == settings.state_dir
+    assert settings.paths.state_dir == settings.state_dir
 
 
 def test_derive_settings_merges_nested_overrides() -> None:

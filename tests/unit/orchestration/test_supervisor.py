@@ -14,15 +14,10 @@ import pytest
 from trendstream.core.settings import Settings
 from trendstream.orchestration import local_job
 from trendstream.orchestration.alerts import read_alerts, task_failure_alert
-from trendstream.orchestration.health import (
-    HealthState,
-    HealthThresholds,
-    Heartbeat,
-    assess_stream_health,
-    read_heartbeat,
-)
+from trendstream.orchestration.health import HealthState, HealthThresholds, assess_stream_health
 from trendstream.orchestration.replay import ReplayConfError, is_replay, plan_replay
 from trendstream.orchestration.supervisor import Action, RestartPolicy, decide
+from trendstream.stream.heartbeat import Heartbeat
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 T = HealthThresholds(
@@ -60,28 +55,6 @@ def test_assess_stream_health(heartbeat, lag, alive, age, started, state) -> Non
     assert health.needs_restart == (state in (HealthState.STUCK, HealthState.DEAD))
     if state not in (HealthState.ALIVE,):
         assert health.reasons, "every unhealthy verdict says why"
-
-
-def test_read_heartbeat_of_the_stream_job_format(tmp_path: Path) -> None:
-    path = tmp_path / "hb.json"
-    assert read_heartbeat(path) is None
-    path.write_text("{not json")
-    assert read_heartbeat(path) is None
-    path.write_text(
-        json.dumps(
-            {
-                "pid": 7,
-                "timestamp": "2026-11-21T11:59:30+00:00",
-                "status": "running",
-                "batch_id": 3,
-                "rows_per_second": 10.5,
-                "batch_duration_s": 1.2,
-                "lag": 4,
-            }
-        )
-    )
-    hb = read_heartbeat(path)
-    assert hb == Heartbeat(NOW - timedelta(seconds=30), 7, 3, 10.5, 1.2, 4)
 
 
 # --- restart policy -----------------------------------------------------------------------
@@ -132,10 +105,12 @@ def test_launch_adopts_a_running_job_and_never_starts_two(tmp_path: Path, monkey
         pid, age = local_job.running_job(settings)
         assert pid == first and age is not None and age < 30
         # A PID file naming a *different* process (e.g. a recycled PID) is not our job.
-        record = json.loads((settings.run_dir / "stream-job.pid").read_text())
-        (settings.run_dir / "stream-job.pid").write_text(json.dumps({**record, "start_ticks": 1}))
+        record = json.loads(settings.paths.pid_file(local_job.JOB_NAME).read_text())
+        settings.paths.pid_file(local_job.JOB_NAME).write_text(
+            json.dumps({**record, "start_ticks": 1})
+        )
         assert local_job.running_job(settings) == (None, None)
-        (settings.run_dir / "stream-job.pid").write_text(json.dumps(record))
+        settings.paths.pid_file(local_job.JOB_NAME).write_text(json.dumps(record))
     finally:
         assert local_job.stop_local_job(settings, timeout_s=5)
     assert local_job.running_job(settings) == (None, None)
@@ -165,7 +140,7 @@ def test_supervisor_lock_is_exclusive(tmp_path: Path) -> None:
         "try:\n    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); print('got')\n"
         "except BlockingIOError:\n    print('busy')"
     )
-    lock_file = str(settings.run_dir / "stream-job.lock")
+    lock_file = str(settings.paths.lock_file(local_job.JOB_NAME))
     with local_job.supervisor_lock(settings):
         held = subprocess.run(
             [sys.executable, "-c", probe, lock_file], capture_output=True, text=True
@@ -329,7 +304,7 @@ def test_supervise_once_launches_adopts_restarts_and_gives_up(sleeper_job: Setti
 
     import psutil
 
-    from trendstream.orchestration.supervisor import StreamJobFailed, supervise_once
+    from trendstream.orchestration.supervisor import SupervisorGaveUp, supervise_once
 
     settings = sleeper_job
     policy = RestartPolicy(max_restarts=2, window_s=600, backoff_base_s=0.0, backoff_max_s=0.0)
@@ -350,7 +325,7 @@ def test_supervise_once_launches_adopts_restarts_and_gives_up(sleeper_job: Setti
         assert report.pid not in pids
         pids.append(report.pid)
     kill(pids[-1])
-    with pytest.raises(StreamJobFailed, match="giving up"):
+    with pytest.raises(SupervisorGaveUp, match="giving up"):
         tick()
     assert local_job.running_job(settings) == (None, None)
 

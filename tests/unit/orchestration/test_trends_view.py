@@ -19,7 +19,7 @@ def only_with_token(authorization: str = Header(default="")) -> None:
 
 def test_view_lists_snapshots_serves_reports_and_requires_auth(tmp_path: Path) -> None:
     settings = Settings(state_dir=tmp_path)
-    reports = settings.reports_dir
+    reports = settings.paths.reports_dir
     reports.mkdir(parents=True)
     for key in ("20261121T100000Z", "20261121T100500Z"):
         (reports / f"snapshot-{key}.html").write_text(f"<html>{key}</html>")

@@ -30,14 +30,14 @@ def test_broker_is_one_kraft_node_on_loopback(local) -> None:
     from trendstream.platform.broker import server_properties
 
     spec = services.service_specs(local, "broker")[0]
-    assert spec.argv[-2:] == ["kafka.Kafka", str(local.run_dir / "kafka" / "server.properties")]
+    assert spec.argv[-2:] == ["kafka.Kafka", str(local.paths.kafka_config_file)]
     assert any(a.startswith("-Xmx512m") for a in spec.argv)
     props = server_properties(local, controller_port=45678)
     port = local.broker.port
     assert props["process.roles"] == "broker,controller"
     assert props["listeners"] == (f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:45678")
     assert props["controller.quorum.voters"] == "1@127.0.0.1:45678"
-    assert props["log.dirs"] == str(local.state_dir / "kafka")  # durable, under the state dir
+    assert props["log.dirs"] == str(local.paths.kafka_data_dir)  # durable, under the state dir
     assert props["auto.create.topics.enable"] == "false"
     assert props["offsets.topic.replication.factor"] == "1"
 
@@ -94,7 +94,7 @@ def test_airflow_env_points_at_the_repo_and_our_settings(local) -> None:
     assert (
         airflow_env(local)["AIRFLOW__API_AUTH__JWT_SECRET"] == env["AIRFLOW__API_AUTH__JWT_SECRET"]
     )
-    assert (local.state_dir / "airflow" / "secrets.json").stat().st_mode & 0o077 == 0
+    assert (local.paths.airflow_home / "secrets.json").stat().st_mode & 0o077 == 0
 
 
 def test_credentials_are_generated_once(local) -> None:
@@ -122,9 +122,10 @@ def test_standalone_milvus_runs_the_launcher_in_its_own_data_dir(local) -> None:
     assert spec.argv[spec.argv.index("--port") + 1] == str(local.milvus.port)
     assert spec.port == local.milvus.port and spec.endpoint == local.milvus.uri
     data_dirs = {milvus_data_dir(local), milvus_data_dir(standalone)}
-    assert data_dirs == {local.state_dir / "milvus", local.state_dir / "milvus-standalone"}
+    assert data_dirs == {local.paths.milvus_data_dir(k) for k in ("lite", "standalone")}
+    assert len(data_dirs) == 2
     data_dir = spec.argv[spec.argv.index("--data-dir") + 1]
-    assert data_dir == str(local.state_dir / "milvus-standalone")
+    assert data_dir == str(local.paths.milvus_data_dir("standalone"))
 
 
 def test_standalone_configs_advertise_loopback_on_distinct_free_ports(tmp_path: Path) -> None:

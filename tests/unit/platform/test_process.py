@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from trendstream.core.paths import Paths
 from trendstream.platform import process
 from trendstream.platform.process import PlatformError, ProcessSpec
 
@@ -21,8 +22,7 @@ def _spec(tmp_path: Path, argv: list[str], healthy: bool = True, **kwargs) -> Pr
         argv=argv,
         endpoint="n/a",
         health=lambda: healthy,
-        run_dir=tmp_path / "run",
-        log_dir=tmp_path / "logs",
+        paths=Paths(tmp_path),
         start_timeout_s=3.0,
         **kwargs,
     )
@@ -61,7 +61,7 @@ def test_dead_process_is_reported_as_stale_and_restartable(tmp_path: Path) -> No
 
 def test_a_recycled_pid_is_not_taken_for_the_service(tmp_path: Path) -> None:
     spec = _spec(tmp_path, ["sleep", "60"])
-    spec.run_dir.mkdir(parents=True)
+    spec.pid_file.parent.mkdir(parents=True)
     # Our own PID is alive, but its start time differs from the one recorded.
     spec.pid_file.write_text(f'{{"pid": {os.getpid()}, "start_ticks": 1}}')
     st = process.status(spec)
