@@ -21,9 +21,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from trendstream.orchestration.alerts import dag_default_args
-
-default_args = dag_default_args()
+from trendstream.orchestration.data_quality import DEFAULT_ARGS, SUITES, check_suite
 
 
 @dag(
@@ -33,21 +31,16 @@ default_args = dag_default_args()
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args,
+    default_args=DEFAULT_ARGS,
     tags=["trendstream", "quality"],
 )
 def data_quality():
     @task(execution_timeout=timedelta(minutes=10))
     def check(suite: str) -> dict:
-        from trendstream.core.settings import get_settings
-        from trendstream.quality.checks import run_check
+        return check_suite(suite)
 
-        result = run_check(get_settings(), suite).raise_for_failure()
-        return {"suite": result.suite, "result": str(result.result_path), **result.statistics}
-
-    check.override(task_id="analytics")("analytics")
-    check.override(task_id="vectors")("vectors")
-    check.override(task_id="stream")("stream")
+    for suite in SUITES:
+        check.override(task_id=suite)(suite)
 
 
 data_quality()

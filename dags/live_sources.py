@@ -23,11 +23,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
-from trendstream.orchestration.alerts import dag_default_args
-
-X_CONNECTION_ID = "x_api"
-
-default_args = dag_default_args(timedelta(minutes=1))
+from trendstream.orchestration.live_sources import DEFAULT_ARGS, stream_live_source
 
 
 @dag(
@@ -37,7 +33,7 @@ default_args = dag_default_args(timedelta(minutes=1))
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args,
+    default_args=DEFAULT_ARGS,
     params={
         "source": Param("bluesky", enum=["x", "bluesky"], description="Which live service."),
         "duration_s": Param(
@@ -60,29 +56,7 @@ default_args = dag_default_args(timedelta(minutes=1))
 def live_sources():
     @task(execution_timeout=timedelta(hours=6, minutes=10))
     def stream(params: dict | None = None) -> dict:
-        import os
-
-        from trendstream.core.settings import get_settings
-        from trendstream.sources.live import run_live_source
-
-        params = params or {}
-        if params["source"] == "x":
-            from airflow.sdk import Connection
-
-            token = Connection.get(X_CONNECTION_ID).password
-            if not token:
-                raise ValueError(
-                    f"Airflow connection {X_CONNECTION_ID!r} has no password (the bearer token)"
-                )
-            os.environ["TRENDSTREAM_SOURCES__X_BEARER_TOKEN"] = token  # this task process only
-            get_settings.cache_clear()
-        return run_live_source(
-            get_settings(),
-            params["source"],
-            duration_s=float(params["duration_s"]),
-            max_events=params.get("max_events"),
-            dids=params.get("dids") or (),
-        )
+        return stream_live_source(params or {})
 
     stream()
 

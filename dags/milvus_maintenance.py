@@ -19,9 +19,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from trendstream.orchestration.alerts import dag_default_args
-
-default_args = dag_default_args(timedelta(minutes=1))
+from trendstream.orchestration.milvus_maintenance import DEFAULT_ARGS, STEPS, run_step
 
 
 @dag(
@@ -31,21 +29,15 @@ default_args = dag_default_args(timedelta(minutes=1))
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args,
+    default_args=DEFAULT_ARGS,
     tags=["trendstream", "milvus", "maintenance"],
 )
 def milvus_maintenance():
     @task(execution_timeout=timedelta(minutes=30))
     def step(name: str) -> dict:
-        from trendstream.core.settings import get_settings
-        from trendstream.orchestration.maintenance import run_step
+        return run_step(name)
 
-        return run_step(get_settings(), name)
-
-    steps = [
-        step.override(task_id=name)(name)
-        for name in ("flush", "ttl_delete", "compact", "index", "stats")
-    ]
+    steps = [step.override(task_id=name)(name) for name in STEPS]
     for upstream, downstream in zip(steps, steps[1:], strict=False):
         upstream >> downstream
 

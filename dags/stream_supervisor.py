@@ -15,8 +15,8 @@ PID identity check mean a dead worker can never leave two copies running: the ne
 adopts the survivor.
 
 **Kubernetes** (`deployment=kubernetes`): `SparkKubernetesOperator` submits the
-`SparkApplication` built by `trendstream.orchestration.spark_application` (the same manifest the Helm
-chart renders). Its fixed name is the lock: a new try re-attaches to the running
+`SparkApplication` built by `trendstream.orchestration.spark_application` (the same manifest the
+Helm chart renders). Its fixed name is the lock: a new try re-attaches to the running
 application instead of starting a second one; the Spark operator's restart policy restarts
 the driver.
 
@@ -34,13 +34,15 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
 
-from trendstream.core.settings import Deployment, get_settings
-from trendstream.orchestration.alerts import dag_default_args
+from trendstream.orchestration.stream_supervisor import (
+    DEFAULT_ARGS,
+    application_for_run,
+    kubernetes_target,
+    supervise_or_replay,
+)
 
-SETTINGS = get_settings()
-ON_KUBERNETES = SETTINGS.deployment is Deployment.KUBERNETES
-
-default_args = dag_default_args(timedelta(seconds=20), retry_exponential_backoff=True)
+CLUSTER = kubernetes_target()
+ON_KUBERNETES = CLUSTER is not None
 
 
 @dag(
@@ -51,7 +53,7 @@ default_args = dag_default_args(timedelta(seconds=20), retry_exponential_backoff
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args,
+    default_args=DEFAULT_ARGS,
     tags=["trendstream", "stream", "supervisor"],
 )
 def stream_supervisor():
@@ -62,17 +64,14 @@ def stream_supervisor():
 
         @task
         def spark_application() -> dict:
-            from trendstream.core.settings import get_settings
-            from trendstream.orchestration.kubernetes import application_for_run
-
-            return application_for_run(get_settings(), get_current_context()["dag_run"].conf or {})
+            return application_for_run(get_current_context()["dag_run"].conf or {})
 
         manifest = spark_application()
         SparkKubernetesOperator(
             task_id="run_stream_job",
             template_spec=manifest,
-            namespace=SETTINGS.kubernetes.namespace,
-            name=SETTINGS.kubernetes.app_name,
+            namespace=CLUSTER.namespace,
+            name=CLUSTER.app_name,
             random_name_suffix=False,
             reattach_on_restart=True,
             delete_on_termination=False,
@@ -84,15 +83,7 @@ def stream_supervisor():
         @task(execution_timeout=timedelta(minutes=5))
         def supervise() -> dict:
             """One supervisor tick, or a replay when the run's conf asks for one."""
-            from trendstream.core.settings import get_settings
-            from trendstream.orchestration.replay import is_replay, start_replay
-            from trendstream.orchestration.supervisor import supervise_once
-
-            settings = get_settings()
-            conf = get_current_context()["dag_run"].conf or {}
-            if is_replay(conf):
-                return start_replay(settings, conf)
-            return supervise_once(settings).as_dict()
+            return supervise_or_replay(get_current_context()["dag_run"].conf or {})
 
         supervise()
 

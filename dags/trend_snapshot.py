@@ -20,11 +20,9 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, dag, get_current_context, task
 
-from trendstream.orchestration.alerts import dag_default_args
+from trendstream.orchestration.trend_snapshot import DEFAULT_ARGS, snapshot_for_run
 
 SNAPSHOTS = Asset("trendstream://reports/snapshots")
-
-default_args = dag_default_args()
 
 
 @dag(
@@ -34,16 +32,13 @@ default_args = dag_default_args()
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args,
+    default_args=DEFAULT_ARGS,
     tags=["trendstream", "trends", "reports"],
 )
 def trend_snapshot():
     @task(outlets=[SNAPSHOTS], execution_timeout=timedelta(minutes=10))
     def snapshot() -> dict:
-        from trendstream.core.settings import get_settings
-        from trendstream.orchestration.snapshots import snapshot_for_run
-
-        return snapshot_for_run(get_settings(), get_current_context()["dag_run"].conf or {})
+        return snapshot_for_run(get_current_context()["dag_run"].conf or {})
 
     snapshot()
 

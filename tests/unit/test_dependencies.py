@@ -17,13 +17,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 
-FIRST_PARTY = {"trendstream", "tests", "benchmarks"}
+# hooks: plugins/hooks, importable as ``hooks`` where Airflow puts plugins/ on sys.path.
+FIRST_PARTY = {"trendstream", "tests", "benchmarks", "hooks"}
 # Run by another interpreter: benchmarks/.venv-quix (quixstreams pins an older confluent-kafka).
 OWN_VENV = {"benchmarks/quix_app.py"}
 # Declared, used, never imported: the reason is the proof.
 USED_WITHOUT_IMPORT = {
-    "apache-airflow-providers-apache-kafka": "the Kafka connection type Airflow tasks read",
-    "apache-airflow-providers-apache-spark": "the spark connection type of spark_default",
     "milvus-lite": "the milvus-lite server program platform/milvus.py starts",
     "pytest-timeout": "pytest plugin: [tool.pytest.ini_options] timeout",
     "ruff": "the linter scripts/test.sh runs",

@@ -139,7 +139,7 @@ class StreamSettings(BaseModel):
     user_score_half_life_s: float = 3600.0
     # Checkpoint set under ``paths.checkpoint_dir``; a replay switches to a fresh one.
     checkpoint_name: str = "stream"
-    # Spark master when the job is not launched by spark-submit (which sets its own).
+    # Spark master of the job, in-process or spark-submit's --master (DAG tasks: spark_default's).
     master: str = "local[2]"
     driver_memory: str = "2g"
     # A failed query (e.g. Milvus down past its retry budget) restarts from its checkpoint

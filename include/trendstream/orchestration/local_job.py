@@ -36,12 +36,15 @@ JOB_SCRIPT = Path("spark_jobs") / "stream_job.py"
 
 
 def job_argv(settings: Settings, args: Sequence[str] = ()) -> list[str]:
-    """``spark-submit --jars <Kafka connector> spark_jobs/stream_job.py ARGS`` with this
-    interpreter for the Python side."""
+    """``spark-submit --master <stream.master> --jars <Kafka connector>
+    spark_jobs/stream_job.py ARGS`` with this interpreter for the Python side (under Airflow
+    ``stream.master`` comes from the ``spark_default`` connection)."""
     from trendstream.stream.job import spark_jars
 
     return [
         find_program("spark-submit"),
+        "--master",
+        settings.stream.master,
         "--name",
         "trendstream-stream",
         "--jars",

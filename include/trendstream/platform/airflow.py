@@ -16,6 +16,7 @@ import subprocess
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -90,7 +91,6 @@ def airflow_env(settings: Settings) -> dict[str, str]:
     home = settings.paths.airflow_home
     keys = _airflow_secrets(settings)
     url = airflow_url(settings)
-    spark_conn = json.dumps({"conn_type": "spark", "host": "local[*]"})
     return {
         **venv_path_env(),
         **settings.env(),
@@ -113,9 +113,34 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__API__SECRET_KEY": keys["secret_key"],
         "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt_secret"],
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
-        # SparkSubmitOperator's default connection: local mode with the venv's spark-submit.
-        "AIRFLOW_CONN_SPARK_DEFAULT": spark_conn,
+        **connections_env(settings),
     }
+
+
+def connections_env(settings: Settings) -> dict[str, str]:
+    """The connections DAG tasks take Spark, Kafka and Milvus from (``AIRFLOW_CONN_*``),
+    pointed at this platform's services."""
+    milvus = urlsplit(settings.milvus.uri)
+    kafka_extra = {"bootstrap.servers": settings.kafka.bootstrap_servers}
+    connections = {
+        # Local mode with the venv's spark-submit (the stream job's --master under Airflow).
+        "spark_default": {"conn_type": "spark", "host": "local[*]"},
+        # Extra = librdkafka config, as the Kafka provider's hooks read it.
+        "kafka_default": {
+            "conn_type": "kafka",
+            "extra": {**kafka_extra, **settings.kafka.client_config},
+        },
+        # The plugin's MilvusHook: password = token, schema = database.
+        "milvus_default": {
+            "conn_type": "milvus",
+            "host": milvus.hostname or "127.0.0.1",
+            "port": milvus.port or settings.milvus.port,
+            "password": settings.milvus.token,
+            "schema": settings.milvus.db_name,
+            "extra": {"secure": str(milvus.scheme == "https").lower()},
+        },
+    }
+    return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(c) for conn_id, c in connections.items()}
 
 
 def _migrated_stamp(settings: Settings) -> Path:

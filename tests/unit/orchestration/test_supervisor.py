@@ -268,23 +268,6 @@ def test_a_job_that_heartbeats_but_never_finishes_a_batch_is_stuck() -> None:
     assert state.stalled_s(beat(1, pid=10, batch_id=4), 5, later + timedelta(seconds=999)) == 0.0
 
 
-def test_kubernetes_mode_submits_the_charts_application_and_a_replay_as_env(monkeypatch) -> None:
-    from trendstream.orchestration import kubernetes
-    from trendstream.orchestration.spark_application import build_spark_application
-    from trendstream.orchestration.supervisor import JobPlan
-
-    s = Settings(deployment="kubernetes")
-    assert kubernetes.application_for_run(s, {}) == build_spark_application(s)
-    plan = JobPlan(env={"TRENDSTREAM_STREAM__CHECKPOINT_NAME": "replay-x"})
-    monkeypatch.setattr(kubernetes, "replay_plan_for", lambda settings, conf: plan)
-    manifest = kubernetes.application_for_run(s, {"from_time": "2026-11-21T11:00:00Z"})
-    for role in ("driver", "executor"):
-        assert {"name": "TRENDSTREAM_STREAM__CHECKPOINT_NAME", "value": "replay-x"} in manifest[
-            "spec"
-        ][role]["env"]
-    assert manifest["metadata"]["name"] == s.kubernetes.app_name  # the name is the lock
-
-
 # --- the supervisor tick on a real (stand-in) process ---------------------------------------
 
 

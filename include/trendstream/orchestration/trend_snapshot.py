@@ -1,4 +1,4 @@
-"""The trend_snapshot DAG's one call: run conf → ``run_snapshot`` → a small XCom summary."""
+"""The trend_snapshot DAG's task: run conf → ``run_snapshot`` → a small XCom summary."""
 
 from __future__ import annotations
 
@@ -7,12 +7,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from trendstream.core.settings import Settings
+from trendstream.orchestration.alerts import dag_default_args
+
+DEFAULT_ARGS = dag_default_args()
 
 
-def snapshot_for_run(settings: Settings, conf: Mapping[str, Any]) -> dict[str, Any]:
+def snapshot_for_run(conf: Mapping[str, Any], settings: Settings | None = None) -> dict[str, Any]:
     """Snapshot ``conf["at"]`` (default now) over ``conf["window_minutes"]`` (default setting)."""
+    from trendstream.orchestration.connections import task_settings
     from trendstream.trends.snapshot import run_snapshot
 
+    settings = settings or task_settings()
     at = datetime.fromisoformat(str(conf["at"]).replace("Z", "+00:00")) if conf.get("at") else None
     window = (
         timedelta(minutes=float(conf["window_minutes"])) if conf.get("window_minutes") else None

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from trendstream.core.settings import Settings
+from trendstream.orchestration.alerts import dag_default_args
 
 STEPS = ("flush", "ttl_delete", "compact", "index", "stats")
+DEFAULT_ARGS = dag_default_args(timedelta(minutes=1))
 
 
-def run_step(settings: Settings, name: str) -> dict[str, Any]:
+def run_step(name: str, settings: Settings | None = None) -> dict[str, Any]:
     """Run one maintenance step on the configured collection and record what it did."""
+    from trendstream.orchestration.connections import task_settings
     from trendstream.vectorstore import maintenance as m
     from trendstream.vectorstore.store import TweetStore
 
+    settings = settings or task_settings()
     steps: dict[str, Callable[[TweetStore], dict[str, Any]]] = {
         "flush": m.flush,
         "ttl_delete": lambda store: m.ttl_delete(store, m.ttl_cutoff_ms(settings)),
