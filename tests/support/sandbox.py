@@ -53,7 +53,6 @@ def sandbox_settings(
 ISOLATED_KAFKA_NAMES = (
     "tweets_topic",
     "engagements_topic",
-    "dead_letter_topic",
     "hashtag_counts_topic",
     "engagement_rates_topic",
     "user_scores_topic",
@@ -67,6 +66,7 @@ def isolated_settings(base: Settings, state_dir: Path, **overrides: Any) -> Sett
     """
     uid = uuid.uuid4().hex[:10]
     kafka = {name: f"{getattr(base.kafka, name)}-{uid}" for name in ISOLATED_KAFKA_NAMES}
+    kafka["dead_letter_topic"] = f"{kafka['tweets_topic']}.dlq"  # the default's naming
     milvus = {"collection": f"{base.milvus.collection}_{uid}"}
     return derive_settings(
         base,
