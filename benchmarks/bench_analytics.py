@@ -82,7 +82,8 @@ Key = tuple[int, str]
 
 @dataclass
 class Truth:
-    """What every engine must output: final value per aggregate key, and when its last event happened."""
+    """What every engine must output: final value per aggregate key, and when its last event
+    happened."""
 
     values: dict[Key, Any] = field(default_factory=dict)
     last_event_ms: dict[Key, int] = field(default_factory=dict)
@@ -655,7 +656,8 @@ def kstreams_backlog(
         )
     if done.returncode != 0 or not out.exists():
         raise RuntimeError(
-            f"kafka streams app failed (exit {done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}"
+            f"kafka streams app failed (exit {done.returncode}):\n"
+            f"{(done.stdout + done.stderr)[-3000:]}"
         )
     result = json.loads(out.read_text())
     return {
@@ -758,7 +760,7 @@ def round_settings(base: Settings, work: Path, tag: str, topics_tag: str) -> Set
     )
 
 
-# --- the phases -------------------------------------------------------------------------------------
+# --- the phases -----------------------------------------------------------------------------------
 
 
 def throughput(spark, base: Settings, work: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -872,10 +874,11 @@ def _report(label: str, run: dict[str, Any]) -> None:
         if counts["ok"]
         else f"{'(withheld)':>10s} events/s"
     )  # no rate for wrong answers
+    extra = f", extra {counts['extra']:d}" if counts["extra"] else ""
     print(
         f"{label:32s} {rate}  {run['wall_s']:6.1f}s  "
         f"counts {'ok' if counts['ok'] else 'WRONG'} ({counts['matching']}/{counts['keys']}"
-        f"{', extra %d' % counts['extra'] if counts['extra'] else ''})"
+        f"{extra})"
         + (f"  startup {run['startup_s']:.1f}s" if "startup_s" in run else "")
         + (f"  batches {run['batches']} ({run['batches_s']:.2f}s)" if "batches" in run else "")
         + f"  {run['events_per_cpu_s']:,.0f} events/cpu-s"
@@ -1015,7 +1018,7 @@ def _wait(done: Callable[[], bool], timeout_s: float, what: str, *, raise_: bool
     return False
 
 
-# --- main ---------------------------------------------------------------------------------------------
+# --- main -----------------------------------------------------------------------------------------
 
 
 GOAL = (
@@ -1241,7 +1244,8 @@ def _print_summary(report: dict[str, Any]) -> None:
         if lat:
             print(
                 f"latency {engine:17s} p50 {lat['p50_s']}s p99 {lat['p99_s']}s at "
-                f"{lat['events_per_s']:,.0f} events/s (counts {'ok' if lat['counts']['ok'] else 'WRONG'})"
+                f"{lat['events_per_s']:,.0f} events/s "
+                f"(counts {'ok' if lat['counts']['ok'] else 'WRONG'})"
             )
 
 

@@ -188,7 +188,8 @@ def main() -> None:
             assert stored == summary.accepted == posts, (stored, summary.accepted, posts)
             print(
                 f"round {round_no + 1}: raw {raw_rates[-1]:,.0f} msgs/s "
-                f"({raw_cpu[-1]:.1f} µs CPU/msg), ProducerPerformance {perf_rates[-1]:,.0f} msgs/s, "
+                f"({raw_cpu[-1]:.1f} µs CPU/msg), "
+                f"ProducerPerformance {perf_rates[-1]:,.0f} msgs/s, "
                 f"ingest {ingest_rates[-1]:,.0f} msgs/s "
                 f"({ingest_cpu[-1]:.1f} µs CPU/msg in the main process)",
                 flush=True,
@@ -228,7 +229,8 @@ def main() -> None:
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(result, indent=2) + "\n")
     print(
-        f"raw {raw:,.0f} msgs/s  ProducerPerformance {perf:,.0f} msgs/s  ingest {ingest:,.0f} msgs/s  "
+        f"raw {raw:,.0f} msgs/s  ProducerPerformance {perf:,.0f} msgs/s  "
+        f"ingest {ingest:,.0f} msgs/s  "
         f"ratios {ingest / raw:.2f} (vs raw), {ingest / perf:.2f} (vs ProducerPerformance) "
         f"({workers} validation process(es), {os.cpu_count()} cores, "
         f"load {os.getloadavg()[0]:.1f})"

@@ -114,7 +114,10 @@ def run(window_posts: int, baseline_posts: int, topics: int, rounds: int) -> dic
         },
         "figures": [
             {
-                "metric": f"snapshot wall time ({len(win) // 1000}k window + {len(base) // 1000}k baseline posts)",
+                "metric": (
+                    f"snapshot wall time ({len(win) // 1000}k window + "
+                    f"{len(base) // 1000}k baseline posts)"
+                ),
                 "value": round(wall, 3),
                 "unit": "s",
                 "goal": f"≤ {GOAL_S:g} s",
@@ -173,7 +176,10 @@ def plot(result: dict, path: Path) -> None:
     ax.barh(list(stages), list(stages.values()), color="#2563eb")
     ax.set(
         xlabel="seconds (median round)",
-        title=f"Snapshot over {result['window_posts']:,} window posts: {result['wall_s_median']:.1f} s",
+        title=(
+            f"Snapshot over {result['window_posts']:,} window posts: "
+            f"{result['wall_s_median']:.1f} s"
+        ),
     )
     fig.tight_layout()
     fig.savefig(path, dpi=100)

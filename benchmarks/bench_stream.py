@@ -113,7 +113,8 @@ def main() -> None:
         events = sum(p["numInputRows"] for q in queries for p in q.recentProgress)
         analytics_rates.append(events / (time.perf_counter() - started))
         print(
-            f"round {round_no}: model-only {model_rates[-1]:.1f}/s, end-to-end {e2e_rates[-1]:.1f}/s "
+            f"round {round_no}: model-only {model_rates[-1]:.1f}/s, "
+            f"end-to-end {e2e_rates[-1]:.1f}/s "
             f"({e2e_rates[-1] / model_rates[-1]:.2f}x), stages {stage_totals[-1]}, "
             f"analytics {analytics_rates[-1]:.0f} events/s",
             flush=True,

@@ -100,7 +100,8 @@ def _met(flag: bool | None) -> str:
 def figures_table(figures: Sequence[Figure]) -> str:
     """A Markdown table of the figures (medians, same-run baselines and ratios)."""
     lines = [
-        "| benchmark | figure | median | baseline (same run) | baseline median | ratio | goal | met |",
+        "| benchmark | figure | median | baseline (same run) | baseline median | ratio "
+        "| goal | met |",
         "|---|---|---:|---|---:|---:|---|---|",
     ]
     for f in figures:
@@ -119,7 +120,8 @@ def machine_markdown(machine: dict[str, Any]) -> str:
     """The machine description line(s) that head the README table."""
     return (
         f"Table regenerated {machine.get('date', '?')} on {machine.get('cpu_model', '?')} "
-        f"({machine.get('nproc', '?')} CPUs visible, benchmarks pinned to {machine.get('cores', CORES)}), "
+        f"({machine.get('nproc', '?')} CPUs visible, "
+        f"benchmarks pinned to {machine.get('cores', CORES)}), "
         f"{machine.get('memory_gb', '?')} GB RAM, Python {machine.get('python', '?')}, "
         f"{machine.get('java', '?')}, load average {machine.get('load_avg', '?')} at the end. "
         f"The machine is shared and noisy: compare ratios "
@@ -490,7 +492,8 @@ def pinned_cpus(cores: int = CORES) -> list[int]:
 
 
 def child_env(extra: dict[str, str], cores: int = CORES) -> dict[str, str]:
-    """Environment for a benchmark: every thread pool sized to ``cores``, our packages importable."""
+    """Environment for a benchmark: every thread pool sized to ``cores``, our packages
+    importable."""
     env = dict(os.environ)
     env.update(extra)
     threads = str(cores)

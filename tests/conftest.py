@@ -1,7 +1,7 @@
 """Shared fixtures: real local services on free ports, and per-test isolated settings.
 
-- ``platform`` (session): an Apache Kafka broker (KRaft, one node) and a Milvus Lite server in a temp
-  state dir, on free ports; yields their ``Settings``; stopped at session end.
+- ``platform`` (session): an Apache Kafka broker (KRaft, one node) and a Milvus Lite server in a
+  temp state dir, on free ports; yields their ``Settings``; stopped at session end.
 - ``settings`` (function): the platform's settings with unique topics, consumer group, Milvus
   collection and state dir per test, exported as ``TRENDSTREAM_*`` env vars so
   ``get_settings()`` and child processes (spark-submit, the CLI) see exactly the same values.

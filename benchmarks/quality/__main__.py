@@ -4,8 +4,9 @@ streams with planted trends (with and without hashtags) and flat decoys.
 The detectors run on the generated posts embedded in-process with the configured offline
 model (same ``clean_text``, same model as the stream job), on the same snapshot schedule a
 deployment would use. The method ``pipeline`` (skip it with ``--no-pipeline``) is the same
-semantic engine through the whole platform — ``trendstream ingest`` → ``stream run --available-now`` →
-``trendstream trends --at … --json`` on a private broker + Milvus per seed (see
+semantic engine through the whole platform — ``trendstream ingest`` →
+``stream run --available-now`` → ``trendstream trends --at … --json`` on a private broker +
+Milvus per seed (see
 ``benchmarks/quality/pipeline.py``) — scored on the same ground truth, so the two rows show
 what Kafka/Spark/Milvus change. Writes ``quality.json`` and ``quality.png``.
 
@@ -322,7 +323,8 @@ def main(argv: list[str] | None = None) -> None:
     (args.out / "quality.json").write_text(json.dumps(result, indent=1))
     plot(result, args.out / "quality.png")
     print(
-        f"\n{'method':<10} {'P':>6} {'R':>6} {'F1':>6} {'R#tag':>6} {'R no#':>6} {'delay':>6} {'s/snap':>8}"
+        f"\n{'method':<10} {'P':>6} {'R':>6} {'F1':>6} {'R#tag':>6} {'R no#':>6} "
+        f"{'delay':>6} {'s/snap':>8}"
     )
     for m, o in result["overall"].items():
         k = o["recall_by_kind"]

@@ -90,7 +90,7 @@ def inspected(airflow_env: dict[str, str]) -> dict:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("@@"))
+    line = next(line for line in proc.stdout.splitlines() if line.startswith("@@"))
     return json.loads(line[2:])
 
 

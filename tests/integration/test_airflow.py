@@ -159,7 +159,8 @@ def milvus_rows(settings: Settings, ids: set[str]) -> tuple[int, set[str]]:
 
 @pytest.fixture(scope="module")
 def stream(airflow_platform: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """A private stream: topics, tweets produced, the job launched by the supervisor and caught up."""
+    """A private stream: topics, tweets produced, the job launched by the supervisor and caught
+    up."""
     from trendstream.kafka.admin import ensure_topics
 
     settings = isolated_settings(
@@ -221,7 +222,8 @@ def test_supervisor_restarts_a_killed_job_and_nothing_is_lost(stream: dict) -> N
     rows, found = milvus_rows(settings, produced)
     lost, duplicated = len(produced - found), rows - len(found)
     print(
-        f"\nsupervisor: detected the kill in {detected_s:.1f}s, caught up {recovered_s:.1f}s after it; "
+        f"\nsupervisor: detected the kill in {detected_s:.1f}s, "
+        f"caught up {recovered_s:.1f}s after it; "
         f"produced {len(produced)}, in Milvus {rows}, lost {lost}, duplicated {duplicated}"
     )
     assert lost == 0 and duplicated == 0
@@ -258,7 +260,7 @@ def dag_test_states(airflow_platform: Settings, stream: dict) -> dict[str, str]:
         timeout=400,
         check=False,
     )
-    line = next((l for l in run.stdout.splitlines() if l.startswith("@@")), None)
+    line = next((line for line in run.stdout.splitlines() if line.startswith("@@")), None)
     assert run.returncode == 0 and line, run.stdout[-3000:] + run.stderr[-3000:]
     return json.loads(line[2:])
 
@@ -294,7 +296,9 @@ def test_dag_test_milvus_maintenance_runs_while_the_stream_writes(
 ) -> None:
     settings: Settings = stream["settings"]
     assert dag_test_states["milvus_maintenance"] == "success"
-    records = [json.loads(l) for l in settings.paths.milvus_stats_file.read_text().splitlines()]
+    records = [
+        json.loads(line) for line in settings.paths.milvus_stats_file.read_text().splitlines()
+    ]
     assert [r["step"] for r in records] == ["flush", "ttl_delete", "compact", "index", "stats"]
     rows, found = milvus_rows(settings, stream["produced"])
     assert records[-1]["row_count"] == rows == len(found) == len(stream["produced"])
@@ -331,7 +335,7 @@ def test_milvus_hook_connects_with_an_env_defined_connection(airflow_platform: S
         timeout=120,
         check=False,
     )
-    line = next((l for l in run.stdout.splitlines() if l.startswith("@@")), None)
+    line = next((line for line in run.stdout.splitlines() if line.startswith("@@")), None)
     assert line, run.stdout[-2000:] + run.stderr[-2000:]
     answer = json.loads(line[2:])
     assert answer["ok"], answer["message"]

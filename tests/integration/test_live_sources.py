@@ -44,7 +44,10 @@ from trendstream.sources.x_stream import XStreamClient, XStreamError
 pytestmark = pytest.mark.integration
 
 LIVE = Path(__file__).parents[1] / "data" / "live"
-TOKEN = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"
+TOKEN = (
+    "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3D"
+    "EUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"
+)
 STALL_S = 1.0
 KEEPALIVE_GAP_S = 0.45  # < STALL_S: keep-alives alone must keep a connection up
 JETSTREAM_MARGIN_S = 1.5

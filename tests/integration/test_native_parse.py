@@ -101,9 +101,9 @@ def mutations(lines: list[bytes], rng: random.Random) -> list[bytes]:
         body = obj["data"] if "data" in obj else obj
         key = rng.choice(sorted(k for k in body if k != "kind"))
         for change in (
-            lambda b: b.pop(key),
-            lambda b: b.__setitem__(key, None),
-            lambda b: b.__setitem__(
+            lambda b, key=key: b.pop(key),
+            lambda b, key=key: b.__setitem__(key, None),
+            lambda b, key=key: b.__setitem__(
                 key, rng.choice([True, 1.5, 10.0, [1], {"a": 1}, "", "x", -3, 0])
             ),
             lambda b: b.__setitem__(

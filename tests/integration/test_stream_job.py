@@ -53,11 +53,13 @@ JOB_TIMEOUT_S = 800
 BAD_RECORDS = [
     (b"{not json", "invalid_json"),
     (
-        b'{"data": {"id": "77", "text": "   ", "author_id": "5", "created_at": "2025-06-01T12:00:01Z"}}',
+        b'{"data": {"id": "77", "text": "   ", "author_id": "5", '
+        b'"created_at": "2025-06-01T12:00:01Z"}}',
         "empty_text",
     ),
     (
-        b'{"data": {"id": "x1", "text": "hi", "author_id": "5", "created_at": "2025-06-01T12:00:01Z"}}',
+        b'{"data": {"id": "x1", "text": "hi", "author_id": "5", '
+        b'"created_at": "2025-06-01T12:00:01Z"}}',
         "bad_id",
     ),
     (b"\xff\xfe\xfa", "invalid_utf8"),

@@ -3,8 +3,8 @@
 Every kind from the bad-record corpus (``tests/data/make_bad_records.py``) plus raw bytes no
 file reader would produce (invalid UTF-8, NUL bytes, a 1 MB post, truncated JSON, an empty
 value, a tombstone) is interleaved with good tweets. One ``--available-now`` run of the job
-(all four queries) must exit 0 with no query failing because of the input, dead-letter each bad record
-once with its reason (stage "stream"), and upsert every good tweet.
+(all four queries) must exit 0 with no query failing because of the input, dead-letter each bad
+record once with its reason (stage "stream"), and upsert every good tweet.
 
 The same run carries sentinel secrets (an X bearer token and a Milvus token, set through the
 environment as users do): afterwards no file under the run's state dir may contain them.

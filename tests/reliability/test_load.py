@@ -3,9 +3,9 @@
 Default run: ~50k events (engagement-heavy, ~3k tweets to embed, so it fits the time
 budget); ``--soak``: 1.01M events (988k engagements, 21k tweets — engagement-heavy like
 the default run, because embedding is CPU-bound at ~100-180 tweets/s on 2 cores, and the
-generator's natural mix would put ~550k tweets through the model: hours of CPU). The ingest CLI and then the
-stream job (all four queries, ``--available-now``, small micro-batches so there are many)
-run as subprocesses while a sampler records the RSS of: the ingest process (and its
+generator's natural mix would put ~550k tweets through the model: hours of CPU). The ingest CLI
+and then the stream job (all four queries, ``--available-now``, small micro-batches so there
+are many) run as subprocesses while a sampler records the RSS of: the ingest process (and its
 validation workers), the job's JVM, its Python driver, its PySpark workers, the broker
 and the Milvus server.
 

@@ -202,7 +202,7 @@ def listening_sockets(procs: Iterable[psutil.Process]) -> list[tuple[str, int, s
     return out
 
 
-# --- memory sampling -------------------------------------------------------------------------------
+# --- memory sampling ------------------------------------------------------------------------------
 
 
 @dataclass

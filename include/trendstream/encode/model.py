@@ -161,8 +161,9 @@ def _load(model_settings: ModelSettings) -> Encoder:
     actual = model.get_embedding_dimension()
     if actual != model_settings.dimension:
         raise ModelDimensionMismatch(
-            f"model {model_settings.name!r} produces {actual}-d vectors but settings.model.dimension "
-            f"is {model_settings.dimension}; set TRENDSTREAM_MODEL__DIMENSION={actual} (and use a "
+            f"model {model_settings.name!r} produces {actual}-d vectors but "
+            f"settings.model.dimension is {model_settings.dimension}; "
+            f"set TRENDSTREAM_MODEL__DIMENSION={actual} (and use a "
             "Milvus collection created with that dimension)"
         )
     quantized = model_settings.quantize == "int8" and device == "cpu"

@@ -26,7 +26,8 @@ class AirflowClient:
         response = self._http.post("/auth/token", json={"username": username, "password": password})
         if response.status_code not in (200, 201):
             raise AirflowApiError(
-                f"login to {url} as {username!r} failed: {response.status_code} {response.text[:200]}"
+                f"login to {url} as {username!r} failed: "
+                f"{response.status_code} {response.text[:200]}"
             )
         self.token = response.json()["access_token"]
         self._http.headers["Authorization"] = f"Bearer {self.token}"

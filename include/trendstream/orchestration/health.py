@@ -109,7 +109,8 @@ def assess_stream_health(
         and heartbeat.batch_duration_s > thresholds.max_batch_duration_s
     ):
         reasons.append(
-            f"last batch took {heartbeat.batch_duration_s:.0f}s (limit {thresholds.max_batch_duration_s:.0f}s)"
+            f"last batch took {heartbeat.batch_duration_s:.0f}s "
+            f"(limit {thresholds.max_batch_duration_s:.0f}s)"
         )
     if stalled_s is not None and stalled_s > thresholds.max_stall_s:
         reasons.append(f"no micro-batch completed for {stalled_s:.0f}s while records wait")

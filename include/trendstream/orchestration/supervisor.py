@@ -165,7 +165,8 @@ class SupervisorReport:
 
 
 def kafka_lag(settings: Settings) -> int | None:
-    """Records of the tweets topic the stream's consumer group has not committed (None if unknown)."""
+    """Records of the tweets topic the stream's consumer group has not committed (None if
+    unknown)."""
     from trendstream.kafka.admin import consumer_lag
 
     try:

@@ -94,7 +94,8 @@ def create_app(settings: SettingsProvider, auth: Callable[..., Any]) -> FastAPI:
 def _page(snapshots: list[dict[str, Any]], quality: list[dict[str, Any]]) -> str:
     items = (
         "".join(
-            f'<li><a href="reports/{html.escape(s["html"])}" target="report">{html.escape(s["name"])}</a>'
+            f'<li><a href="reports/{html.escape(s["html"])}" target="report">'
+            f"{html.escape(s['name'])}</a>"
             + (f' (<a href="reports/{html.escape(s["json"])}">json</a>)' if s["json"] else "")
             + "</li>"
             for s in snapshots

@@ -56,7 +56,8 @@ def analytics_suite(max_age_s: float, max_null_rate: float = 0.0) -> SuiteSpec:
 def vectors_suite(
     dimension: int, max_future_s: float = 300.0, tolerance: float = 1e-3
 ) -> SuiteSpec:
-    """Milvus rows: right dimension, unit norm (cosine search assumes it), unique ids, sane times."""
+    """Milvus rows: right dimension, unit norm (cosine search assumes it), unique ids, sane
+    times."""
     suite = SuiteSpec(name="vectors")
     suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(min_value=1))
     suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column="id"))

@@ -53,7 +53,8 @@ class StreamQueryFailed(RuntimeError):
 
 
 def include_dir() -> Path:
-    """The directory holding the ``trendstream`` package (what Python workers need on PYTHONPATH)."""
+    """The directory holding the ``trendstream`` package (what Python workers need on
+    PYTHONPATH)."""
     import trendstream
 
     return Path(trendstream.__file__).resolve().parents[1]
@@ -444,7 +445,7 @@ def run_stream(
             if now - progress.written_at >= IDLE_HEARTBEAT_S:
                 progress.write()
     finally:
-        for name, query in running.items():
+        for _name, query in running.items():
             query.stop()
             publisher.publish_last(query)
         progress.status = "stopped"

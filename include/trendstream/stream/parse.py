@@ -204,7 +204,7 @@ def parse_stream(raw_df, settings):
     return resolve_doubtful(parse_records(raw_df, settings.limits), settings.limits)
 
 
-# --- dead letters ------------------------------------------------------------------------------------
+# --- dead letters ---------------------------------------------------------------------------------
 
 
 def dead_letter_rows(parsed, expected_kind: str | None = "tweet"):

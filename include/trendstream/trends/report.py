@@ -17,15 +17,22 @@ from trendstream.trends.charts import bar_chart, line_chart
 from trendstream.trends.engine import Detection, Trend
 
 SNAPSHOT_PREFIX = "snapshot-"
-STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#111;padding:0 1rem}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}.muted{color:#666}
-table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border-bottom:1px solid #e5e7eb;padding:.35rem .5rem;text-align:left;vertical-align:top}
-.badge{display:inline-block;padding:.05rem .45rem;border-radius:.6rem;font-size:.75rem;color:#fff}
-.emerging{background:#16a34a}.peaking{background:#dc2626}.fading{background:#6b7280}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:1rem}.charts img{width:100%}
-blockquote{margin:.3rem 0;padding:.3rem .6rem;border-left:3px solid #93c5fd;background:#f8fafc}
-"""
+STYLE = (
+    "\n"
+    "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;"
+    "max-width:1100px;color:#111;padding:0 1rem}\n"
+    "h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}.muted{color:#666}\n"
+    "table{border-collapse:collapse;width:100%;font-size:.9rem}"
+    "td,th{border-bottom:1px solid #e5e7eb;padding:.35rem .5rem;text-align:left;"
+    "vertical-align:top}\n"
+    ".badge{display:inline-block;padding:.05rem .45rem;border-radius:.6rem;font-size:.75rem;"
+    "color:#fff}\n"
+    ".emerging{background:#16a34a}.peaking{background:#dc2626}.fading{background:#6b7280}\n"
+    ".charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:1rem}"
+    ".charts img{width:100%}\n"
+    "blockquote{margin:.3rem 0;padding:.3rem .6rem;border-left:3px solid #93c5fd;"
+    "background:#f8fafc}\n"
+)
 
 
 @dataclass(frozen=True)
@@ -163,17 +170,23 @@ def render_html(detection: Detection) -> str:
     )
     images = "".join(f'<img alt="chart" src="{c}">' for c in charts)
     stats = escape(", ".join(f"{k}={v}" for k, v in detection.stats.items()))
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Trends at {escape(iso(detection.snapshot_at))}</title><style>{STYLE}</style></head><body>
-<p><a href="index.html">← all snapshots</a></p>
-<h1>Semantic trends at {escape(iso(detection.snapshot_at))}</h1>
-<p class="muted">Window {escape(iso(detection.window_start))} → {escape(iso(detection.window_end))}.
-{len(trends)} trends. <small>{stats}</small></p>
-<div class="charts">{images}</div>
-<h2>Trends</h2><table><tr><th>trend</th><th>status</th><th>score</th><th>size</th><th>growth</th>
-<th>keywords · hashtags</th><th>representative posts</th></tr>{rows}</table>
-<h2>Hashtag-count baseline</h2><table><tr><th>hashtag</th><th>count</th><th>expected</th><th>score</th></tr>{tag_rows}</table>
-</body></html>"""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">\n'
+        f"<title>Trends at {escape(iso(detection.snapshot_at))}</title>"
+        f"<style>{STYLE}</style></head><body>\n"
+        '<p><a href="index.html">← all snapshots</a></p>\n'
+        f"<h1>Semantic trends at {escape(iso(detection.snapshot_at))}</h1>\n"
+        f'<p class="muted">Window {escape(iso(detection.window_start))} → '
+        f"{escape(iso(detection.window_end))}.\n"
+        f"{len(trends)} trends. <small>{stats}</small></p>\n"
+        f'<div class="charts">{images}</div>\n'
+        "<h2>Trends</h2><table><tr><th>trend</th><th>status</th><th>score</th><th>size</th>"
+        "<th>growth</th>\n"
+        f"<th>keywords · hashtags</th><th>representative posts</th></tr>{rows}</table>\n"
+        "<h2>Hashtag-count baseline</h2><table><tr><th>hashtag</th><th>count</th>"
+        f"<th>expected</th><th>score</th></tr>{tag_rows}</table>\n"
+        "</body></html>"
+    )
 
 
 def _trend_row(trend: Trend) -> str:
@@ -203,9 +216,13 @@ def render_index(reports_dir: Path) -> str:
             f"<td>{len(payload.get('trends', []))}</td><td>{escape(top)}</td></tr>"
         )
     body = "".join(rows) or '<tr><td colspan="3">No snapshots yet.</td></tr>'
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Trend snapshots</title>
-<style>{STYLE}</style></head><body><h1>Trend snapshots</h1>
-<table><tr><th>snapshot</th><th>trends</th><th>top keywords</th></tr>{body}</table></body></html>"""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        "<title>Trend snapshots</title>\n"
+        f"<style>{STYLE}</style></head><body><h1>Trend snapshots</h1>\n"
+        "<table><tr><th>snapshot</th><th>trends</th><th>top keywords</th></tr>"
+        f"{body}</table></body></html>"
+    )
 
 
 def _atomic_write(path: Path, text: str) -> Path:

@@ -179,7 +179,8 @@ def test_nfc_normalisation_of_decomposed_text() -> None:
         (b'{"text": "' + b"x" * 70000 + b'"}', DeadLetterReason.OVERSIZED_RECORD),
         (v2(text="a\u0000b"), DeadLetterReason.CONTROL_CHARACTERS),
         (
-            b'{"id": "1", "text": "\\udc00", "author_id": "2", "created_at": "2025-06-01T00:00:00Z"}',
+            b'{"id": "1", "text": "\\udc00", "author_id": "2", '
+            b'"created_at": "2025-06-01T00:00:00Z"}',
             DeadLetterReason.CONTROL_CHARACTERS,
         ),
         (v2(public_metrics={"like_count": -1}), DeadLetterReason.BAD_VALUE),

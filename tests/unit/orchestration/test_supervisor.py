@@ -117,7 +117,11 @@ def test_launch_adopts_a_running_job_and_never_starts_two(tmp_path: Path, monkey
 
 
 def test_kill_orphans_only_touches_the_dead_jobs_session() -> None:
-    code = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', 'stream_job.py']); time.sleep(60)"
+    code = (
+        "import subprocess, sys, time; "
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', 'stream_job.py']); "
+        "time.sleep(60)"
+    )
     leader = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
     bystander = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(60)", "stream_job.py"]

@@ -14,13 +14,14 @@ from trendstream.trends.posts import empty_posts
 AT = datetime(2025, 6, 1, 13, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=15)
 BASELINE = timedelta(minutes=60)
+DEFAULT_CONFIG = TrendSettings()
 
 
 def _ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
-def _snapshot(rng, centres, at, window_topics, previous=None, config=TrendSettings()):
+def _snapshot(rng, centres, at, window_topics, previous=None, config=DEFAULT_CONFIG):
     start = at - WINDOW
     baseline = synthetic_posts(
         rng,
