@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +27,7 @@ CONFIG_ENV = "TRENDSTREAM_CONFIG"
 DEFAULT_CONFIG_FILE = Path("trendstream.toml")
 
 
-class Deployment(str, Enum):
+class Deployment(StrEnum):
     """Where the platform runs: selects local vs cluster resources in one place."""
 
     LOCAL = "local"
@@ -239,6 +239,15 @@ class QualitySettings(BaseModel):
     max_lag: int = Field(default=200_000, ge=0)
 
 
+class FaultSettings(BaseModel):
+    """Fault injection for crash tests (:mod:`trendstream.core.faults`); empty in production."""
+
+    # "module:factory" of a FaultHook factory, importable in the process that loads it.
+    hook: str = ""
+    # Keyword arguments of the factory (in the environment: one JSON object).
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class Settings(BaseSettings):
     """Everything configurable, in one object. Build it with :func:`get_settings`."""
 
@@ -261,6 +270,7 @@ class Settings(BaseSettings):
     sources: SourcesSettings = Field(default_factory=SourcesSettings)
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
     limits: Limits = Field(default_factory=Limits)
+    faults: FaultSettings = Field(default_factory=FaultSettings)
     # Jars put there by `mvn -f jvm/pom.xml package dependency:copy-dependencies` (kafka/, spark/);
     # unset means ``<checkout>/jvm/lib``. The image sets it to where it baked them.
     jvm_lib_dir: Path | None = None
