@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from trendstream.core.paths import Paths
@@ -25,6 +25,11 @@ from trendstream.core.paths import Paths
 ENV_PREFIX = "TRENDSTREAM_"
 CONFIG_ENV = "TRENDSTREAM_CONFIG"
 DEFAULT_CONFIG_FILE = Path("trendstream.toml")
+
+
+class SettingsError(ValueError):
+    """The settings cannot be built: a named file is missing, a file is not TOML, or a value
+    (from the environment or the file) is invalid. The message says which."""
 
 
 class Deployment(StrEnum):
@@ -337,7 +342,10 @@ class _TomlFileSource(PydanticBaseSettingsSource):
         path = Path(named) if named else DEFAULT_CONFIG_FILE
         if named and not path.is_file():
             raise FileNotFoundError(f"{CONFIG_ENV}={named} does not name a readable file")
-        self._data: dict[str, Any] = tomllib.loads(path.read_text()) if path.is_file() else {}
+        try:
+            self._data: dict[str, Any] = tomllib.loads(path.read_text()) if path.is_file() else {}
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from None
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._data.get(field_name), field_name, False
@@ -348,5 +356,13 @@ class _TomlFileSource(PydanticBaseSettingsSource):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings (cached; call ``get_settings.cache_clear()`` in tests)."""
-    return Settings()
+    """The process-wide settings (cached; call ``get_settings.cache_clear()`` in tests).
+    Raises :class:`SettingsError` when they cannot be built."""
+    try:
+        return Settings()
+    except FileNotFoundError as exc:  # only a named settings file is looked up
+        raise SettingsError(str(exc)) from None
+    except ValidationError as exc:
+        raise SettingsError(
+            f"invalid settings ({ENV_PREFIX}* environment or settings file): {exc}"
+        ) from None
