@@ -1,5 +1,5 @@
-"""The package's modules import each other without cycles (function-local imports included),
-so none needs a function-local import to dodge one and layers stay in pipeline order."""
+"""The package's modules import each other without cycles (function-local imports included,
+type-only ones not), so none needs a function-local import to dodge one."""
 
 from __future__ import annotations
 
@@ -16,10 +16,23 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of ``tree`` except those under ``if TYPE_CHECKING:`` (never executed)."""
+    nodes, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            todo.extend(node.orelse)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return nodes
+
+
 def _imports(path: Path, modules: set[str]) -> set[str]:
-    """The package's modules ``path`` imports, wherever the import statement stands."""
+    """The package's modules ``path`` imports at run time, wherever the import stands."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in _runtime_nodes(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
