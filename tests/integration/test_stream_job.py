@@ -206,7 +206,7 @@ def stream_run(platform: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
         entry="spark_jobs",
     )
     assert crashed.returncode != 0, job_log(settings)
-    crash_log = max(settings.state_dir.glob("job-*.log")).read_text(errors="replace")
+    crash_log = max(settings.paths.log_dir.glob("job-*.log")).read_text(errors="replace")
     assert "fault injection: dying after the upsert of batch 1" in crash_log, job_log(settings)
     written = milvus_count(settings)
     proc = run_job(settings, "--available-now", "--max-offsets-per-trigger", per_batch)
