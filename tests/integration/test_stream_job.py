@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.support.faults import CrashAfterBatch, fault_settings, importable_env
 from tests.support.sandbox import derive_settings
 from trendstream.core.schema import Engagement, Tweet, parse_event
 from trendstream.core.settings import Settings
@@ -41,7 +42,6 @@ from trendstream.stream.analytics import load_latest
 from trendstream.stream.heartbeat import Heartbeat
 from trendstream.stream.job import query_group
 from trendstream.stream.scores import ACTION_WEIGHTS
-from trendstream.stream.sink import CRASH_ENV
 from trendstream.vectorstore.collection import VECTOR_FIELD
 from trendstream.vectorstore.store import TweetStore
 
@@ -127,7 +127,6 @@ def run_job(
     settings: Settings,
     *args: str,
     entry: str = "cli",
-    env: dict[str, str] | None = None,
     wait: bool = True,
 ):
     """The job as Airflow/users run it: the CLI or the spark_jobs entry point, in a subprocess."""
@@ -136,8 +135,7 @@ def run_job(
         if entry == "cli"
         else [sys.executable, str(REPO / "spark_jobs" / "stream_job.py")]
     )
-    inherited = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
-    full_env = {**inherited, **settings.env(), **(env or {})}
+    full_env = importable_env({**os.environ, **settings.env()})
     log_file = settings.paths.log_file(f"job-{time.monotonic_ns()}")
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log = log_file.open("wb")
@@ -201,14 +199,15 @@ def stream_run(platform: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
     )
     per_batch = str(len(generated.tweets) // 3 + 1)
     crashed = run_job(
-        settings,
+        fault_settings(settings, CrashAfterBatch, batch=1),
         "--available-now",
         "--max-offsets-per-trigger",
         per_batch,
         entry="spark_jobs",
-        env={CRASH_ENV: "1"},
     )
     assert crashed.returncode != 0, job_log(settings)
+    crash_log = max(settings.paths.log_dir.glob("job-*.log")).read_text(errors="replace")
+    assert "fault injection: dying after the upsert of batch 1" in crash_log, job_log(settings)
     written = milvus_count(settings)
     proc = run_job(settings, "--available-now", "--max-offsets-per-trigger", per_batch)
     assert proc.returncode == 0, job_log(settings)

@@ -4,7 +4,7 @@ The file (~50k generated posts) also holds bad lines and, at its end, copies of 
 from its start. Each trial starts the real command as a child process (in-process and
 parallel validation by turns). The first trial SIGKILLs the whole process group at a
 random point (between transactions or inside one, whichever it hits); the others die
-through the ingest's fault injection (:data:`trendstream.sources.ingest.CRASH_ENV`): SIGKILL right
+through a fault hook (:class:`tests.support.faults.CrashBeforeCommit`): SIGKILL right
 before the n-th commit of the run, with that transaction's records already in the log, so
 each provably leaves an open transaction behind. A last run completes the file.
 Read back with ``read_committed``: every post id exactly once on the tweets topic, every
@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from tests.support.faults import CrashBeforeCommit, fault_settings, importable_env
 from tests.support.reliability_harness import soak_scale, tweet_id, wait_for
 from trendstream.core.settings import Settings
 from trendstream.kafka.admin import client_config, ensure_topics
@@ -37,7 +38,6 @@ from trendstream.kafka.dead_letter import parse_dead_letter
 from trendstream.kafka.reader import read_all
 from trendstream.platform.environment import settings_env
 from trendstream.sources.generator import GeneratorConfig, generate_stream
-from trendstream.sources.ingest import CRASH_ENV
 
 pytestmark = pytest.mark.integration
 
@@ -72,10 +72,11 @@ def _ingest(
     settings: Settings, path: Path, log: Path, workers: int, crash_before_commit: int | None = None
 ) -> subprocess.Popen:
     """The real command in its own process group; the summary JSON on stdout is piped.
-    Fault injection only where ``crash_before_commit`` asks for it, never inherited."""
-    env = {k: v for k, v in settings_env(settings).items() if k != CRASH_ENV}
+    Fault injection only where ``crash_before_commit`` asks for it: the child's settings
+    name its hook (or none), whatever this process inherited."""
     if crash_before_commit is not None:
-        env[CRASH_ENV] = str(crash_before_commit)
+        settings = fault_settings(settings, CrashBeforeCommit, commit=crash_before_commit)
+    env = importable_env(settings_env(settings))
     with log.open("ab") as err:
         return subprocess.Popen(
             [

@@ -8,6 +8,7 @@ import logging
 import click
 
 from trendstream import __version__
+from trendstream.core.settings import SettingsError
 
 # (module, attribute) of every sub-command; a module adds itself with one line here.
 COMMANDS: list[tuple[str, str]] = [
@@ -25,7 +26,18 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """Settings that cannot be built (bad file, bad value) end any command with their
+    message instead of a traceback; every command reads them through ``get_settings``."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="trendstream")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def main(verbose: int) -> None:

@@ -8,16 +8,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import click
-
-
-def checkout_root() -> Path:
-    """The source checkout holding ``benchmarks/`` (the package is installed editable from it)."""
-    import trendstream
-
-    return Path(trendstream.__file__).resolve().parents[2]
 
 
 @click.command("bench")
@@ -32,7 +24,9 @@ def checkout_root() -> Path:
 def bench(names: tuple[str, ...], quick: bool, no_readme: bool, collect: bool) -> None:
     """Run benchmarks (default: all): each on 2 pinned cores with its own local services;
     writes JSON + PNG under benchmarks/results/ and the figures table in benchmarks/README.md."""
-    root = checkout_root()
+    from trendstream.platform.environment import repo_root
+
+    root = repo_root()
     if not (root / "benchmarks" / "runner.py").is_file():
         raise click.ClickException(
             f"no benchmarks/runner.py under {root}: `trendstream bench` needs a source checkout "

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from trendstream.core.settings import Settings, get_settings
 from trendstream.platform import services
-from trendstream.platform.process import PlatformError, ProcessStatus, log_tail
+from trendstream.platform.process import PlatformError, ProcessStatus, log_tail, read_appended
 
 SERVICES_HELP = f"Comma-separated subset of: {', '.join(services.SERVICES)}."
 
@@ -36,7 +36,7 @@ def _services_option(default_help: str) -> click.Option:
 
 @click.group("platform")
 def platform() -> None:
-    """Start, stop and inspect the local services (Apache Kafka broker, Milvus Lite or standalone, Airflow 3)."""
+    """Start, stop and inspect the local services: Kafka broker, Milvus, Airflow 3."""
 
 
 @platform.command("up")
@@ -76,8 +76,8 @@ def down(services_: str | None) -> None:
     from trendstream.orchestration.local_job import stop_local_job
 
     settings = get_settings()
-    wanted = services.parse_services(services_)
     with _platform_errors():
+        wanted = services.parse_services(services_)
         # The supervised streaming job goes first: it writes to the broker and Milvus.
         if set(wanted) >= {"broker", "milvus"} and stop_local_job(settings):
             click.echo("stopped: the streaming job")
@@ -122,7 +122,7 @@ def logs(service: str, lines: int, follow: bool) -> None:
     """Show a service's log: broker, milvus, airflow (all four parts) or airflow-<part>."""
     settings = get_settings()
     with _platform_errors():
-        paths = _log_files(settings, service)
+        paths = services.log_files(settings, service)
     # Sizes taken once: the tail is printed up to them and --follow continues from them.
     offsets = {path: path.stat().st_size if path.exists() else 0 for path in paths}
     for path in paths:
@@ -135,38 +135,12 @@ def logs(service: str, lines: int, follow: bool) -> None:
         _follow(offsets)
 
 
-def _log_files(settings: Settings, service: str) -> list[Path]:
-    specs = services.all_specs(settings, services.SERVICES)
-    if service in services.SERVICES:
-        return [spec.log_file for spec in services.service_specs(settings, service)] or [
-            settings.paths.log_file(service)
-        ]
-    for spec in specs:
-        if spec.name == service:
-            return [spec.log_file]
-    names = ", ".join([*services.SERVICES, *(s.name for s in specs)])
-    raise PlatformError(f"unknown service {service!r}; choose from {names}")
-
-
 def _follow(offsets: dict[Path, int]) -> None:
-    """Print what is appended to the files past their ``offsets`` until Ctrl-C (``tail -F``)."""
-    paths = list(offsets)
+    """Print what is appended to the files until Ctrl-C."""
     try:
         while True:
-            for path in paths:
-                if not path.exists():
-                    continue
-                size = path.stat().st_size
-                if size < offsets[path]:
-                    offsets[path] = 0  # truncated or replaced
-                if size > offsets[path]:
-                    with path.open("rb") as handle:
-                        handle.seek(offsets[path])
-                        chunk = handle.read()
-                    offsets[path] += len(chunk)
-                    prefix = f"[{path.stem}] " if len(paths) > 1 else ""
-                    for line in chunk.decode("utf-8", errors="replace").splitlines():
-                        click.echo(prefix + line)
+            for line in read_appended(offsets):
+                click.echo(line)
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 import click
 
 from trendstream.cli.trends import parse_instant
-
-OUTPUT_FIELDS = ("id", "created_at", "text")
+from trendstream.trends.search import Hit, NoPostsYet, search_posts
 
 
 @click.command("search")
@@ -25,46 +24,26 @@ def search(query: str, k: int, since_text: str | None, as_json: bool) -> None:
     import json
 
     from trendstream.core.settings import get_settings
-    from trendstream.encode.model import encode_texts
-    from trendstream.encode.text import clean_text
     from trendstream.vectorstore.retry import MilvusUnavailable
-    from trendstream.vectorstore.store import TweetStore
 
     if not query.strip():
         raise click.BadParameter("the query is empty", param_hint="QUERY")
-    settings = get_settings()
     since = parse_instant(since_text) if since_text else None
-    flt = f"created_at >= {int(since.timestamp() * 1000)}" if since else ""
-    vector = encode_texts([clean_text(query) or query], settings.model)
+    settings = get_settings()
     try:
-        with TweetStore.connect(settings) as store:
-            if not store.exists():
-                raise click.ClickException(
-                    f"Milvus collection {store.collection!r} does not exist yet (nothing streamed)"
-                )
-            (hits,) = store.search(vector, k, flt, OUTPUT_FIELDS)
+        hits = search_posts(settings, query, k, since)
+    except NoPostsYet as exc:
+        raise click.ClickException(str(exc)) from None
     except MilvusUnavailable as exc:
         raise click.ClickException(f"cannot reach Milvus at {settings.milvus.uri}: {exc}") from None
     if as_json:
         for hit in hits:
-            click.echo(
-                json.dumps(
-                    {
-                        "id": str(hit["id"]),
-                        "score": round(hit["distance"], 4),
-                        "created_at": hit.get("created_at"),
-                        "text": hit.get("text", ""),
-                    },
-                    ensure_ascii=False,
-                )
-            )
+            click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
         return
     _print(hits, query)
 
 
-def _print(hits: list[dict], query: str) -> None:
-    from datetime import datetime
-
+def _print(hits: list[Hit], query: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -74,11 +53,10 @@ def _print(hits: list[dict], query: str) -> None:
     table.add_column("created", no_wrap=True)
     table.add_column("text", overflow="fold")
     for hit in hits:
-        created = hit.get("created_at")
         when = (
-            datetime.fromtimestamp(created / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
-            if created
+            datetime.fromtimestamp(hit.created_at / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+            if hit.created_at
             else ""
         )
-        table.add_row(str(hit["id"]), f"{hit['distance']:.3f}", when, hit.get("text", ""))
+        table.add_row(hit.id, f"{hit.score:.3f}", when, hit.text)
     Console().print(table if hits else "no posts match")

@@ -58,7 +58,8 @@ def trends(at_text: str | None, window_text: str | None, as_json: bool) -> None:
         result = run_snapshot(settings, at=at, window=window)
     except (MilvusUnavailable, ConnectionError) as exc:
         raise click.ClickException(
-            f"cannot reach Milvus at {settings.milvus.uri}: {exc} (is `trendstream platform up` running?)"
+            f"cannot reach Milvus at {settings.milvus.uri}: {exc} "
+            "(is `trendstream platform up` running?)"
         ) from None
     if as_json:
         click.echo(json.dumps(result.payload, ensure_ascii=False))

@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import tomllib
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from trendstream.core.paths import Paths
@@ -27,7 +27,12 @@ CONFIG_ENV = "TRENDSTREAM_CONFIG"
 DEFAULT_CONFIG_FILE = Path("trendstream.toml")
 
 
-class Deployment(str, Enum):
+class SettingsError(ValueError):
+    """The settings cannot be built: a named file is missing, a file is not TOML, or a value
+    (from the environment or the file) is invalid. The message says which."""
+
+
+class Deployment(StrEnum):
     """Where the platform runs: selects local vs cluster resources in one place."""
 
     LOCAL = "local"
@@ -239,6 +244,15 @@ class QualitySettings(BaseModel):
     max_lag: int = Field(default=200_000, ge=0)
 
 
+class FaultSettings(BaseModel):
+    """Fault injection for crash tests (:mod:`trendstream.core.faults`); empty in production."""
+
+    # "module:factory" of a FaultHook factory, importable in the process that loads it.
+    hook: str = ""
+    # Keyword arguments of the factory (in the environment: one JSON object).
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class Settings(BaseSettings):
     """Everything configurable, in one object. Build it with :func:`get_settings`."""
 
@@ -261,6 +275,7 @@ class Settings(BaseSettings):
     sources: SourcesSettings = Field(default_factory=SourcesSettings)
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
     limits: Limits = Field(default_factory=Limits)
+    faults: FaultSettings = Field(default_factory=FaultSettings)
     # Jars put there by `mvn -f jvm/pom.xml package dependency:copy-dependencies` (kafka/, spark/);
     # unset means ``<checkout>/jvm/lib``. The image sets it to where it baked them.
     jvm_lib_dir: Path | None = None
@@ -327,7 +342,10 @@ class _TomlFileSource(PydanticBaseSettingsSource):
         path = Path(named) if named else DEFAULT_CONFIG_FILE
         if named and not path.is_file():
             raise FileNotFoundError(f"{CONFIG_ENV}={named} does not name a readable file")
-        self._data: dict[str, Any] = tomllib.loads(path.read_text()) if path.is_file() else {}
+        try:
+            self._data: dict[str, Any] = tomllib.loads(path.read_text()) if path.is_file() else {}
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from None
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._data.get(field_name), field_name, False
@@ -338,5 +356,13 @@ class _TomlFileSource(PydanticBaseSettingsSource):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings (cached; call ``get_settings.cache_clear()`` in tests)."""
-    return Settings()
+    """The process-wide settings (cached; call ``get_settings.cache_clear()`` in tests).
+    Raises :class:`SettingsError` when they cannot be built."""
+    try:
+        return Settings()
+    except FileNotFoundError as exc:  # only a named settings file is looked up
+        raise SettingsError(str(exc)) from None
+    except ValidationError as exc:
+        raise SettingsError(
+            f"invalid settings ({ENV_PREFIX}* environment or settings file): {exc}"
+        ) from None

@@ -161,6 +161,29 @@ def log_tail(path: Path, lines: int = 20, end: int | None = None) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def read_appended(offsets: dict[Path, int]) -> list[str]:
+    """One pass of ``tail -F``: the lines appended to each file past its offset (which moves
+    on; a truncated or replaced file is read from its start), each prefixed with the file's
+    stem when there are several files."""
+    lines: list[str] = []
+    for path, offset in offsets.items():
+        if not path.exists():
+            continue
+        size = path.stat().st_size
+        if size < offset:
+            offset = 0
+        if size > offset:
+            with path.open("rb") as handle:
+                handle.seek(offset)
+                chunk = handle.read()
+            offset += len(chunk)
+            prefix = f"[{path.stem}] " if len(offsets) > 1 else ""
+            text = chunk.decode("utf-8", errors="replace")
+            lines.extend(prefix + line for line in text.splitlines())
+        offsets[path] = offset
+    return lines
+
+
 def status(spec: ProcessSpec, check_health: bool = True) -> ProcessStatus:
     """The service's PID, liveness, health and uptime, read from its PID file and /proc."""
     pid, stale = running_pid(spec)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 from trendstream.core.settings import Settings
 from trendstream.platform import process
@@ -46,6 +47,21 @@ def service_specs(settings: Settings, service: str) -> list[ProcessSpec]:
 
 def all_specs(settings: Settings, services: Sequence[str] = SERVICES) -> list[ProcessSpec]:
     return [spec for name in services for spec in service_specs(settings, name)]
+
+
+def log_files(settings: Settings, service: str) -> list[Path]:
+    """The log files of ``service``: one of :data:`SERVICES` (all its processes' logs) or
+    one process by name (e.g. ``airflow-scheduler``)."""
+    if service in SERVICES:
+        return [spec.log_file for spec in service_specs(settings, service)] or [
+            settings.paths.log_file(service)
+        ]
+    specs = all_specs(settings, SERVICES)
+    for spec in specs:
+        if spec.name == service:
+            return [spec.log_file]
+    names = ", ".join([*SERVICES, *(s.name for s in specs)])
+    raise PlatformError(f"unknown service {service!r}; choose from {names}")
 
 
 def up(

@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import signal
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
@@ -33,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from trendstream.core.faults import NO_FAULTS, FaultHook, load_hook
 from trendstream.core.recent_ids import RecentIds
 from trendstream.core.schema import DeadLetterReason, InvalidRecord, Tweet, parse_event
 from trendstream.core.settings import Limits, Settings
@@ -49,9 +49,6 @@ _TWEET, _ENGAGEMENT, _DEAD = 0, 1, 2
 # (_TWEET | _ENGAGEMENT, id, key, canonical JSON) or (_DEAD, reason value, detail, raw).
 # Plain tuples: they cross process boundaries when validation runs in parallel.
 Validated = tuple[int, str, str, Any]
-# Fault injection for tests: the number n of the transaction (counted per run, from 1) whose
-# records reach the log before the process SIGKILLs itself instead of committing them.
-CRASH_ENV = "TRENDSTREAM_INGEST_CRASH_BEFORE_COMMIT"
 
 
 def validate(raw: Raw, limits: Limits) -> Validated:
@@ -130,7 +127,8 @@ class Ingestor:
     ``rate`` caps records per second (``None``: as fast as possible). Creates the
     platform's topics on start (idempotent), which is also the early, clear check that
     the broker is reachable (within ``timeout`` seconds). With ``transactional_id`` every
-    record goes into a Kafka transaction that :meth:`commit` ends.
+    record goes into a Kafka transaction that :meth:`commit` ends; ``faults`` is told
+    before each commit (crash tests only).
     """
 
     def __init__(
@@ -143,6 +141,7 @@ class Ingestor:
         create_topics: bool = True,
         timeout: float = 15.0,
         transactional_id: str | None = None,
+        faults: FaultHook = NO_FAULTS,
     ) -> None:
         self.settings = settings
         self.source = source
@@ -164,8 +163,7 @@ class Ingestor:
         self.pending_records = self.pending_bytes = 0  # in the open transaction
         self.resumed = 0
         self._progress_records = 0  # one per commit
-        crash = os.environ.get(CRASH_ENV)
-        self._crash_before_commit = int(crash) if crash else None
+        self._faults = faults
         self._started = time.monotonic()
         self._finished: float | None = None
 
@@ -230,8 +228,10 @@ class Ingestor:
         key, value = progress.record()
         self._producer.produce(ingest_progress_topic(self.settings), value, key)
         self._progress_records += 1
-        if self._progress_records == self._crash_before_commit:
-            self._die_in_transaction(progress)
+        # The commit would wait for these acks anyway; waiting first gives the fault hook
+        # a transaction that is wholly in the log and still open.
+        self._producer.flush(60.0)
+        self._faults.before_commit(self._progress_records)
         self._producer.commit()
         log.debug(
             "committed %d records (%d bytes); %s at record %d",
@@ -241,20 +241,6 @@ class Ingestor:
             progress.records,
         )
         self.pending_records = self.pending_bytes = 0
-
-    def _die_in_transaction(self, progress: FileProgress) -> None:
-        """Fault injection (:data:`CRASH_ENV`): flush so the open transaction's records are
-        really in the log, then die as a SIGKILL would leave them: never committed."""
-        self._producer.flush()
-        log.error(
-            "fault injection: killing the ingest before commit %d; the open transaction's "
-            "%d records and the progress of %s (to record %d) are in the log, uncommitted",
-            self._progress_records,
-            self.pending_records,
-            progress.name,
-            progress.records,
-        )
-        os.kill(os.getpid(), signal.SIGKILL)
 
     def submit_many(self, records: Iterable[tuple[Raw, str]]) -> int:
         """Submit ``(raw, position)`` pairs; returns how many were accepted."""
@@ -346,10 +332,12 @@ def ingest_files(
     workers: int | None = None,
     transaction_records: int | None = None,
     transaction_bytes: int | None = None,
+    faults: FaultHook | None = None,
 ) -> IngestSummary:
     """Ingest archive files in order, in transactions (``settings.kafka.transaction_records``
     / ``transaction_mb`` unless given); ``progress(n)`` is told as records are done. A re-run
-    of the same files resumes after what an interrupted run committed.
+    of the same files resumes after what an interrupted run committed. ``faults`` defaults
+    to the hook ``settings.faults`` names (none in production).
 
     With ``workers`` > 1 (default: cores - 1), JSONL files are validated in that many
     processes; records still reach Kafka in file order through one producer. Workers are
@@ -362,7 +350,13 @@ def ingest_files(
     keys = [file_key(settings, path) for path in paths]
     with ExitStack() as stack:
         ingestor = stack.enter_context(
-            Ingestor(settings, source, rate=rate, transactional_id=transactional_id(keys))
+            Ingestor(
+                settings,
+                source,
+                rate=rate,
+                transactional_id=transactional_id(keys),
+                faults=load_hook(settings.faults) if faults is None else faults,
+            )
         )
         done = read_progress(settings, keys)  # after fencing: the predecessor's txn is over
         if all(key in done and done[key].complete for key in keys):

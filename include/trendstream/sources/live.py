@@ -13,7 +13,10 @@ from dataclasses import asdict
 from typing import Any
 
 from trendstream.core.settings import Settings
+from trendstream.sources.bluesky import JetstreamClient
+from trendstream.sources.ingest import Ingestor
 from trendstream.sources.reconnect import Clock, ReconnectingClient
+from trendstream.sources.x_stream import XStreamClient
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +34,6 @@ def run_live_source(
     clock: Clock | None = None,
 ) -> dict[str, Any]:
     """Stream ``source`` ("x" or "bluesky") until a limit; returns connector and ingest counts."""
-    from trendstream.sources.ingest import Ingestor
-
     if source not in LIVE_SOURCES:
         raise ValueError(f"unknown live source {source!r}; choose one of {', '.join(LIVE_SOURCES)}")
     if max_events is None and duration_s is None:
@@ -40,12 +41,8 @@ def run_live_source(
     with ExitStack() as stack:
         client: ReconnectingClient
         if source == "x":  # opened first: a missing token fails before Kafka is touched
-            from trendstream.sources.x_stream import XStreamClient
-
             client = stack.enter_context(XStreamClient(settings.sources, clock=clock))
         else:
-            from trendstream.sources.bluesky import JetstreamClient
-
             client = JetstreamClient(settings, dids=dids, clock=clock)
         ingestor = stack.enter_context(Ingestor(settings, source=SOURCE_NAMES[source]))
         stats = client.run(ingestor, max_events=max_events, duration_s=duration_s)

@@ -16,8 +16,8 @@ log = logging.getLogger(__name__)
 
 
 class Sink(Protocol):
-    """Where posts go: :class:`trendstream.sources.ingest.Ingestor` (validates, produces,
-    dead-letters)."""
+    """Where a connector hands its posts. :class:`trendstream.sources.ingest.Ingestor`
+    (validates, produces, dead-letters) satisfies it; connectors never import the ingest."""
 
     def submit(self, raw: bytes | str | dict[str, Any], position: str) -> bool: ...
 

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from trendstream.core.faults import load_hook
 from trendstream.core.settings import Deployment
 from trendstream.stream.heartbeat import Heartbeat
 from trendstream.stream.sink import STAGES, BatchReport, EmbedSink
@@ -53,8 +54,7 @@ class StreamQueryFailed(RuntimeError):
 
 
 def include_dir() -> Path:
-    """The directory holding the ``trendstream`` package (what Python workers need on
-    PYTHONPATH)."""
+    """The directory holding the ``trendstream`` package (Python workers need it on PYTHONPATH)."""
     import trendstream
 
     return Path(trendstream.__file__).resolve().parents[1]
@@ -383,7 +383,7 @@ def run_stream(
     if settings.stream.metrics_port:
         progress.serve_metrics(settings.stream.metrics_port)
     spark = spark_session(settings)
-    sink = EmbedSink(settings)
+    sink = EmbedSink(settings, faults=load_hook(settings.faults))
     sink.on_batch = progress.batch
     starters = query_starters(
         spark,
@@ -445,7 +445,7 @@ def run_stream(
             if now - progress.written_at >= IDLE_HEARTBEAT_S:
                 progress.write()
     finally:
-        for _name, query in running.items():
+        for query in running.values():
             query.stop()
             publisher.publish_last(query)
         progress.status = "stopped"

@@ -23,11 +23,11 @@ many executors is where ``mapInPandas`` pays off; the per-stage timings in the h
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from trendstream.core.faults import NO_FAULTS, FaultHook
 from trendstream.stream.transforms import (
     DeadRow,
     Position,
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Fault injection for tests: the batch id after whose Milvus upsert the process dies.
-CRASH_ENV = "TRENDSTREAM_STREAM_CRASH_AFTER_BATCH"
 STAGES = ("read", "parse", "dead_letter", "clean", "encode", "upsert")
 # What the Python side reads of a Kafka record: the payload and its position.
 COLUMNS = ("value", "topic", "partition", "offset")
@@ -80,10 +78,12 @@ class _Clock:
 
 
 class EmbedSink:
-    """Callable ``foreachBatch`` sink; keeps its Milvus client and the last batch report."""
+    """Callable ``foreachBatch`` sink; keeps its Milvus client and the last batch report.
+    ``faults`` is told after each batch's upsert (crash tests only)."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Any, faults: FaultHook = NO_FAULTS) -> None:
         self.settings = settings
+        self._faults = faults
         self._store: TweetStore | None = None
         self.last: BatchReport | None = None
         self.on_batch = None  # set by the job: called with each BatchReport
@@ -154,9 +154,7 @@ class EmbedSink:
         ]
         report.upserted = self._milvus().upsert(rows_from_tweets(dicts, vectors))
         clock.lap("upsert")
-        if os.environ.get(CRASH_ENV) == str(report.batch_id):
-            log.error("fault injection: dying after the upsert of batch %d", report.batch_id)
-            os._exit(1)
+        self._faults.after_batch(report.batch_id)
 
     def _dead_letter(self, dead: list[DeadRow]) -> None:
         from trendstream.kafka.dead_letter import dead_letter_record

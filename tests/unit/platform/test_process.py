@@ -112,3 +112,22 @@ def test_port_taken_by_another_program_is_a_clear_error(tmp_path: Path) -> None:
         with pytest.raises(PlatformError, match=f"port {port} .* already in use"):
             process.start(spec)
     assert not spec.pid_file.exists()
+
+
+def test_read_appended_follows_files_like_tail_f(tmp_path: Path) -> None:
+    one, two = tmp_path / "broker.log", tmp_path / "milvus.log"
+    one.write_text("old\n")
+    offsets = {one: one.stat().st_size, two: 0}  # `two` does not exist yet
+    assert process.read_appended(offsets) == []
+    with one.open("a") as f:
+        f.write("new 1\nnew 2\n")
+    two.write_text("started\n")
+    assert process.read_appended(offsets) == [
+        "[broker] new 1",
+        "[broker] new 2",
+        "[milvus] started",
+    ]
+    assert process.read_appended(offsets) == []
+    one.write_text("rotated\n")  # replaced by a shorter file: read from its start
+    assert process.read_appended(offsets) == ["[broker] rotated"]
+    assert process.read_appended({two: 0}) == ["started"]  # one file: no prefix
