@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.subprocess_json import run_python_json
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS_DIR = REPO / "dags"
@@ -81,17 +81,7 @@ print("@@" + json.dumps({"parse_s": parse_s, "local": local, "kubernetes": kuber
 
 @pytest.fixture(scope="module")
 def inspected(airflow_env: dict[str, str]) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-c", _INSPECT, *map(str, DAG_FILES)],
-        env=airflow_env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    line = next(line for line in proc.stdout.splitlines() if line.startswith("@@"))
-    return json.loads(line[2:])
+    return run_python_json(_INSPECT, list(map(str, DAG_FILES)), airflow_env, timeout=240)
 
 
 @pytest.fixture(scope="module")

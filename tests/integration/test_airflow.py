@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +20,7 @@ import httpx
 import pytest
 
 from tests.support.sandbox import isolated_settings
+from tests.support.subprocess_json import run_python_json
 from trendstream.core.settings import Settings
 from trendstream.orchestration import local_job
 from trendstream.orchestration.airflow_api import AirflowClient
@@ -245,24 +244,12 @@ def dag_test_states(airflow_platform: Settings, stream: dict) -> dict[str, str]:
     Airflow imports once), with this module's stream settings, while the stream job runs."""
     settings: Settings = stream["settings"]
     env = {**os.environ, **airflow_env(airflow_platform), **settings.env()}
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _DAG_TEST,
-            "stream_supervisor",
-            "data_quality",
-            "milvus_maintenance",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
+    return run_python_json(
+        _DAG_TEST,
+        ["stream_supervisor", "data_quality", "milvus_maintenance"],
+        env,
         timeout=400,
-        check=False,
     )
-    line = next((line for line in run.stdout.splitlines() if line.startswith("@@")), None)
-    assert run.returncode == 0 and line, run.stdout[-3000:] + run.stderr[-3000:]
-    return json.loads(line[2:])
 
 
 def test_dag_test_stream_supervisor_adopts_the_running_job(
@@ -327,17 +314,7 @@ def test_milvus_hook_connects_with_an_env_defined_connection(airflow_platform: S
         ),
     }
     plugins = Path(__file__).resolve().parents[2] / "plugins"
-    run = subprocess.run(
-        [sys.executable, "-c", _HOOK, str(plugins)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    line = next((line for line in run.stdout.splitlines() if line.startswith("@@")), None)
-    assert line, run.stdout[-2000:] + run.stderr[-2000:]
-    answer = json.loads(line[2:])
+    answer = run_python_json(_HOOK, [str(plugins)], env)
     assert answer["ok"], answer["message"]
     assert answer["params"] == {
         "uri": airflow_platform.milvus.uri,

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.subprocess_json import run_python_json
 from trendstream.core.settings import Settings
 from trendstream.platform.airflow import connections_env
 
@@ -38,17 +37,7 @@ print("@@" + json.dumps(out))
 def resolve(tmp_path: Path, connections: dict[str, str], *triples: tuple[str, str, str]) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TRENDSTREAM_"))}
     env.update(AIRFLOW_HOME=str(tmp_path / "airflow"), TRENDSTREAM_STATE_DIR=str(tmp_path))
-    run = subprocess.run(
-        [sys.executable, "-c", _RESOLVE, str(PLUGINS), json.dumps(triples)],
-        env={**env, **connections},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    line = next((x for x in run.stdout.splitlines() if x.startswith("@@")), None)
-    assert run.returncode == 0 and line, run.stdout[-2000:] + run.stderr[-3000:]
-    return json.loads(line[2:])
+    return run_python_json(_RESOLVE, [str(PLUGINS), json.dumps(triples)], {**env, **connections})
 
 
 @pytest.fixture(scope="module")
