@@ -1,10 +1,7 @@
 """``trendstream stream``: run the Spark streaming job, or read its heartbeat.
 
-``stream run`` runs the job in this process (PySpark starts its own local JVM), through
-the same :func:`~trendstream.stream.job.run_stream` that ``spark_jobs/stream_job.py``
-calls under spark-submit: one code path, Ctrl-C / SIGTERM stop it cleanly, and errors
-reach the user as messages instead of a spark-submit exit code. Airflow launches the
-spark-submit form, where a cluster master can be chosen.
+``stream run`` calls the same ``run_stream`` as spark-submit does: one code path.
+Design: docs/stream.md#job
 """
 
 from __future__ import annotations

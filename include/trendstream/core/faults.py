@@ -1,12 +1,7 @@
 """Fault injection points: where a crash test may stop a production process, and nothing else.
 
-Production objects (:class:`~trendstream.sources.ingest.Ingestor`,
-:class:`~trendstream.stream.sink.EmbedSink`) call a :class:`FaultHook` at the few points
-whose crash semantics the reliability tests prove; the default hook does nothing. Crash
-tests kill a *child* process (the ingest CLI, the spark-submitted job), so the hook is
-named by settings (``faults.hook = "module:factory"``, ``faults.params``) and built once
-when that process starts (:func:`load_hook`). The hooks themselves live with the tests
-(``tests/support/faults.py``), never in the library.
+The hook is named by settings and built when the process starts; hooks live with the tests.
+Design: docs/core.md#faults
 """
 
 from __future__ import annotations

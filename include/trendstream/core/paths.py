@@ -1,9 +1,7 @@
 """Every location under the state directory, named in one place.
 
-Processes meet at these files (the stream job writes the heartbeat the supervisor reads,
-``platform up`` writes the ``server.properties`` the broker reads, the chart mounts the
-same directory into the Spark pods), so the layout has exactly one owner: build it with
-``settings.paths`` and never join a path onto ``state_dir`` anywhere else.
+Processes meet at these files, so build them with ``settings.paths``, never by joining paths.
+Design: docs/core.md#paths
 """
 
 from __future__ import annotations

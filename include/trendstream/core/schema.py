@@ -1,9 +1,6 @@
 """The canonical post and engagement records, and the one validator every path uses.
 
-Archives (X API v2, v1.1, our generator), live connectors and records written straight
-to Kafka all pass through :func:`parse_event`, so a record means the same thing
-wherever it entered. Anything that does not validate raises :class:`InvalidRecord` with
-a :class:`DeadLetterReason`, which is what lands in the dead-letter topic.
+Design: docs/core.md#schema
 """
 
 from __future__ import annotations

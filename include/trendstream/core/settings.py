@@ -1,10 +1,7 @@
 """One settings object for the whole platform.
 
-Values come, highest priority first, from ``TRENDSTREAM_*`` environment variables
-(nested fields use ``__``: ``TRENDSTREAM_KAFKA__BOOTSTRAP_SERVERS``), then from an
-optional TOML file (``TRENDSTREAM_CONFIG`` or ``./trendstream.toml``), then from the
-defaults below, which describe the embedded single-machine platform. Pointing the same
-code at clusters is only a matter of configuration.
+``TRENDSTREAM_*`` env vars, then a TOML file, then these defaults (the single-machine platform).
+Design: docs/core.md#settings
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
-"""A small client for Airflow's REST API: log in, unpause, trigger, wait — what the README's
-main command and the tests do, over HTTP only (no Airflow import).
+"""A small client for Airflow's REST API: log in, unpause, trigger, wait — over HTTP only.
 
-Airflow 3 authenticates with a JWT from ``POST /auth/token``; every call sends it as a Bearer
-header.
+Design: docs/orchestration.md#airflow-api-client
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Alerts raised when orchestration gives up: one JSON line each, plus an error log line.
 
-A file under the state dir is the one sink that works on every deployment without
-credentials; the Airflow failure callback calls :func:`record_alert`, and anything that
-pages (e-mail, Slack) can tail the same file.
+A file under the state dir is the one sink that works on every deployment without credentials.
+Design: docs/orchestration.md#alerts
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """Airflow connections → settings: what a DAG task runs with.
 
-The platform (or a secrets backend) names Milvus, Kafka and Spark as Airflow connections;
-each function here turns one provider's connection into a ``Settings`` override, and a
-connection that is not defined leaves the settings as they are (``TRENDSTREAM_*`` still
-configure everything, e.g. for the CLI). Airflow is imported inside the functions, so the
-DAG files that import the entry modules stay cheap to parse.
+An undefined connection leaves settings as they are; Airflow is imported inside functions only.
+Design: docs/orchestration.md#connections
 """
 
 from __future__ import annotations

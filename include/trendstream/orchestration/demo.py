@@ -1,9 +1,6 @@
 """The README's main command as a library call: the whole data path on the embedded platform.
 
-platform up → topics → a generated sample stream (ending now, with planted trends) → ingest
-into Kafka → the Spark job until caught up → Milvus count and top hashtags → a trend
-snapshot report → (with Airflow) DAGs unpaused and a ``trend_snapshot`` run triggered.
-Each step reports through ``note`` so the CLI can show progress.
+Design: docs/orchestration.md#demo
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """Is the streaming job healthy? A pure verdict from its heartbeat, its process and its lag.
 
-The stream job writes a :class:`~trendstream.stream.heartbeat.Heartbeat` after every
-micro-batch. A missing process is *dead*; a live process whose heartbeat stopped moving (or
-whose last batch took far too long) is *stuck*; a healthy job that falls behind the topic is
-*lagging* — restarting does not cure lag, so that one is reported, not acted on.
+Dead and stuck jobs are restarted; lag is reported, since restarting does not cure it.
+Design: docs/orchestration.md#health
 """
 
 from __future__ import annotations

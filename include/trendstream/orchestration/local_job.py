@@ -1,12 +1,7 @@
 """The stream job as one detached local process: launch, adopt, stop — never two copies.
 
-Why detached: a streaming query must outlive the Airflow task that starts it (a task that
-blocks on ``spark-submit`` holds a worker slot forever, and when that worker dies or the task
-times out the job dies with it). So a task launches ``spark-submit`` in its own session and
-returns; later task runs *adopt* the job through its PID file, which also records the kernel
-start time so a recycled PID is never taken for our job (the platform's process supervisor,
-reused here). A file lock serialises supervisors, so two overlapping task runs cannot both
-decide "not running" and launch twice.
+Detached, so the job outlives the Airflow task that starts it; a file lock serialises launches.
+Design: docs/orchestration.md#local-job
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
 """Replay planning: turn a DAG run's conf into a fresh checkpoint plus starting offsets.
 
-A replay restarts the stream job on a *new* checkpoint whose ``startingOffsets`` name every
-partition: the ones asked for (``{"from_offsets": {"tweets": {"0": 120}}}`` — or just
-``{"0": 120}`` for the tweets topic — or ``{"from_time": "2026-11-21T10:00:00Z"}``), and the
-committed position of the group reading that topic everywhere else, so nothing is skipped.
-The plan reaches the job as settings (``stream.checkpoint_name``, ``stream.starting_offsets``);
-each query hands Spark's Kafka source the offsets of the topics it subscribes to.
-Re-processed tweets are upserted into Milvus by id, so replaying is idempotent there.
+Partitions not asked for start at their committed position, so nothing is skipped.
+Design: docs/orchestration.md#replay
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """The streaming job as a Kubeflow Spark operator ``SparkApplication`` (v1beta2).
 
-The Helm chart renders the same manifest from the same settings (its ConfigMap carries
-``TRENDSTREAM_KUBERNETES__*``), so the job the ``stream_supervisor`` DAG submits on a
-cluster is the job the chart installs; ``tests/k8s`` holds the two to equality.
+The Helm chart renders the same manifest from the same settings (``tests/k8s`` checks it).
+Design: docs/orchestration.md#spark-application
 """
 
 from __future__ import annotations

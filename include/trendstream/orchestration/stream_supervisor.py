@@ -1,11 +1,7 @@
 """The stream_supervisor DAG's tasks: a supervisor tick or a replay (local), the
-SparkApplication to submit (Kubernetes).
+SparkApplication to submit (Kubernetes), whose fixed name is the lock against a second copy.
 
-On a cluster the application's fixed name is the lock: the operator re-attaches to a running
-application of that name instead of creating a second one. A replay is the same application
-with the replay's settings (fresh checkpoint, starting offsets) as driver/executor env, so it
-goes through the same settings path as a local replay; the running application must be
-deleted first (``kubectl delete sparkapplication <name>``) since the name is taken.
+Design: docs/orchestration.md#stream-supervisor-dag
 """
 
 from __future__ import annotations

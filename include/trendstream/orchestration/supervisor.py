@@ -1,9 +1,7 @@
 """Keep the stream job alive: observe, decide (pure), act — with bounded restarts and backoff.
 
-One call of :func:`supervise_once` is one supervisor tick (the Airflow task runs it on a
-schedule). Restarts are counted in a small state file so the budget and the backoff hold
-across task runs and worker deaths; when the budget is spent the tick raises
-:class:`SupervisorGaveUp` so the task fails loudly and its failure callback alerts.
+Restarts are counted in a state file so the budget holds across task runs and worker deaths.
+Design: docs/orchestration.md#supervisor
 """
 
 from __future__ import annotations

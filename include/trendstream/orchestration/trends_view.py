@@ -1,8 +1,7 @@
 """The Trends view served inside the Airflow UI: snapshot list, latest report, quality results.
 
-A plain FastAPI app over files under the state dir. It knows nothing of Airflow: the plugin
-passes Airflow's own authentication as ``auth`` (a FastAPI dependency applied to every
-route), so no page or file here is served to an anonymous caller.
+A plain FastAPI app; the plugin passes Airflow's authentication in, so nothing is anonymous.
+Design: docs/orchestration.md#trends-view
 """
 
 from __future__ import annotations

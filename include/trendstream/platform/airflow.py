@@ -1,9 +1,6 @@
 """Airflow 3 on one machine: api-server, scheduler, dag-processor and triggerer, supervised.
 
-Like ``airflow standalone`` (SQLite, LocalExecutor) but each component is its own supervised
-process with a PID file and a log, bound to 127.0.0.1, with the worker pool kept small
-(``parallelism``; the default pre-forks 32 workers and costs ~5 GB). Secrets and the admin
-password are generated once and kept under the state dir, so restarts keep sessions and logins.
+Design: docs/platform.md#airflow
 """
 
 from __future__ import annotations

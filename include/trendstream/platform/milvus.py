@@ -1,9 +1,7 @@
 """Milvus: one local server process (Milvus Lite or the full standalone), or any Milvus URI.
 
-``settings.milvus.embedded`` picks the local server for a loopback URI: ``"lite"`` (the
-milvus-lite server), ``"standalone"`` (the full Milvus 2.3 binary of the ``milvus`` wheel:
-real segments, compaction and a native search path) or ``"none"`` (someone else runs it).
 Each kind keeps its own data dir, so switching never opens one dir with two servers.
+Design: docs/platform.md#milvus
 """
 
 from __future__ import annotations

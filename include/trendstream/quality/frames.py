@@ -1,7 +1,7 @@
 """Recent data as pandas frames for the suites, each with a batch reference for quarantine.
 
-Derived columns make the checks plain numeric ones: ``age_s`` (seconds before ``now``),
-``norm`` and ``dimension`` of each embedding, ``created_year``.
+Derived columns (``age_s``, ``norm``, ``dimension``, ``created_year``) keep the checks numeric.
+Design: docs/quality.md#frames
 """
 
 from __future__ import annotations

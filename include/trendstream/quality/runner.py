@@ -1,9 +1,6 @@
 """Validate a frame against a suite; keep the result; quarantine the batch when it fails.
 
-Results land in ``<state_dir>/quality/<suite>/<stamp>.json`` (and ``latest.json``) where the
-Trends view links them; a failure also writes
-``<state_dir>/quality/quarantine/<stamp>-<suite>.json`` naming the offending batch (files,
-time range, sample ids) so it can be inspected or replayed.
+Design: docs/quality.md#runner
 """
 
 from __future__ import annotations

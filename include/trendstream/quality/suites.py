@@ -1,8 +1,7 @@
 """What must hold for each data set, as Great Expectations 1.x expectations.
 
-Each suite is a function of the thresholds it needs so tests and DAGs build the same thing.
-Derived columns (``age_s``, ``norm``, ``dimension``) are computed by :mod:`frames`, because
-GE has no "vector norm" expectation: a plain numeric column makes the check readable.
+Each suite is a function of its thresholds, so tests and DAGs build the same thing.
+Design: docs/quality.md#suites
 """
 
 from __future__ import annotations

@@ -1,21 +1,7 @@
 """Validate raw records and route them to Kafka: the one ingest path for every source.
 
-``trendstream ingest`` (archives) and the live connectors both hand raw records to an
-:class:`Ingestor`: valid posts go to the tweets topic keyed by tweet id, engagements to
-the engagements topic keyed by ``Engagement.key``, and everything else to the
-dead-letter topic with its reason and source position. Ids already seen in this run are
-refused as ``duplicate`` (bounded memory: the last ``dedupe_window`` ids per kind); a
-duplicate's dead letter carries the record in canonical form, since it was valid.
-
-Validation (JSON parsing + :func:`parse_event` + canonical serialisation) is the costly
-part, so :func:`ingest_files` can run it for JSONL archives in worker processes while
-the main process keeps order, dedupes and produces.
-
-A file ingest writes in Kafka transactions of ``transaction_records`` records or
-``transaction_bytes`` bytes: each carries the batch (dead letters included) and the file's
-progress record (:mod:`trendstream.kafka.progress`). A crash leaves at most one open
-transaction, which ``read_committed`` readers never see and which the re-run (same files,
-same transactional.id) aborts before resuming after the last committed record.
+File ingest runs in Kafka transactions, so a re-run resumes after the last committed record.
+Design: docs/sources.md#ingest
 """
 
 from __future__ import annotations
@@ -124,11 +110,8 @@ class IngestSummary:
 class Ingestor:
     """Validates and produces records; use as a context manager so the end is flushed.
 
-    ``rate`` caps records per second (``None``: as fast as possible). Creates the
-    platform's topics on start (idempotent), which is also the early, clear check that
-    the broker is reachable (within ``timeout`` seconds). With ``transactional_id`` every
-    record goes into a Kafka transaction that :meth:`commit` ends; ``faults`` is told
-    before each commit (crash tests only).
+    Creating the topics on start doubles as the early check that the broker is reachable.
+    Design: docs/sources.md#ingest
     """
 
     def __init__(
@@ -334,14 +317,10 @@ def ingest_files(
     transaction_bytes: int | None = None,
     faults: FaultHook | None = None,
 ) -> IngestSummary:
-    """Ingest archive files in order, in transactions (``settings.kafka.transaction_records``
-    / ``transaction_mb`` unless given); ``progress(n)`` is told as records are done. A re-run
-    of the same files resumes after what an interrupted run committed. ``faults`` defaults
-    to the hook ``settings.faults`` names (none in production).
+    """Ingest archive files in order, in transactions; a re-run resumes after what an
+    interrupted run committed. Workers are spawned: callers need a ``__main__`` guard.
 
-    With ``workers`` > 1 (default: cores - 1), JSONL files are validated in that many
-    processes; records still reach Kafka in file order through one producer. Workers are
-    spawned, so a calling script needs the usual ``if __name__ == "__main__":`` guard.
+    Design: docs/sources.md#ingest
     """
     workers = default_workers() if workers is None else workers
     transaction_records = transaction_records or settings.kafka.transaction_records

@@ -1,7 +1,7 @@
 """Run one live connector for a bounded time into Kafka, through the validated ingest path.
 
-The CLI and the ``live_sources`` DAG both call :func:`run_live_source`, so a run from
-either place behaves the same way.
+The CLI and the ``live_sources`` DAG both call :func:`run_live_source`, so both behave the same.
+Design: docs/sources.md#ingest
 """
 
 from __future__ import annotations

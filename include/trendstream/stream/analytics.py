@@ -1,24 +1,7 @@
 """Windowed analytics over the tweet and engagement streams (Spark plans + their sinks).
 
-Three streaming aggregates, all on **event time** (a post's ``created_at``, not when it
-reached Kafka, so a replayed archive gives the same answers):
-
-* ``hashtags``: posts per hashtag in tumbling ``settings.stream.window_seconds`` windows;
-* ``engagement``: likes/retweets/replies/quotes per second per tweet, and overall (the
-  row with ``tweet_id = "*"``);
-* ``users``: each user's activity score (formula in :mod:`trendstream.stream.scores`),
-  as decayed sums per half-life window that :func:`load_latest` adds up per user.
-
-Records are parsed in the JVM (:mod:`trendstream.stream.parse`: the validator's rules in a
-Java UDF): no record crosses into Python unless the parser flags it doubtful.
-
-The window aggregates run in *update* mode with a ``watermark_seconds`` watermark: each
-micro-batch emits the windows it changed (so an aggregate is visible within one trigger,
-not after the watermark passes), and state older than the watermark is dropped. Every
-emitted row goes to the analytics Kafka topic (keyed, so a compacted topic keeps the
-latest count) and to the Parquet copy kept by
-:class:`~trendstream.stream.analytics_store.AnalyticsStore` (exactly-once per batch);
-readers take each key's newest row (:func:`load_latest`).
+Hashtags, engagement and user activity on event time, so a replayed archive gives the same answers.
+Design: docs/stream.md#analytics
 """
 
 from __future__ import annotations

@@ -1,15 +1,7 @@
 """The analytics Parquet copy: the one place that knows its layout.
 
-``<root>/<table>/run=<run>/batch=<batch id>/part-0.parquet``. The stream's window
-aggregates run in update mode, so a key (``KEYS``) is rewritten by later batches; its
-current value is the row of the newest batch, ordered by run, then batch id.
-
-A run is one checkpoint's life. Spark numbers micro-batches per checkpoint, so a replay
-(a fresh checkpoint) starts again at batch 0: without the run in the path it would
-overwrite the earlier run's batches, and an old run's higher batch ids would win over the
-replay's fresher rows. Run ids start with the UTC time the checkpoint was first used, so
-they sort in the order the runs started; a restart on the same checkpoint keeps its run
-(and a batch Spark re-executes replaces its own directory: the copy stays exactly-once).
+A key's current value is its row in the newest batch, ordered by run, then batch id.
+Design: docs/stream.md#analytics-store
 """
 
 from __future__ import annotations

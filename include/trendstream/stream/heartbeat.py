@@ -1,9 +1,7 @@
 """The stream job's heartbeat: one JSON file, written by the job, read by everyone else.
 
-The job rewrites it after every embed batch and every few seconds while idle
-(``settings.paths.heartbeat_file``); the supervisor judges the job's health from it and
-``trendstream stream status`` shows it. Its JSON keys are a contract across processes (and
-across the shared state volume on Kubernetes), so this module is their only writer and reader.
+Its keys are a contract across processes, so this module is their only writer and reader.
+Design: docs/stream.md#heartbeat
 """
 
 from __future__ import annotations

@@ -1,23 +1,7 @@
 """The streaming job: builds the queries from settings, keeps them running, reports progress.
 
-Queries read Kafka through Spark's own connector (:func:`~trendstream.stream.source.read_kafka`),
-each with its own checkpoint (``settings.paths.query_checkpoint``) and its own
-consumer group, to which every micro-batch's end offsets are published
-(:class:`~trendstream.stream.source.OffsetPublisher`), so lag is visible per query to
-standard Kafka tooling:
-
-* ``embed``: tweets → :class:`~trendstream.stream.sink.EmbedSink` (dead letters, embeddings,
-  Milvus upserts); its group is ``settings.kafka.consumer_group``.
-* ``hashtags``, ``engagement``, ``users``: the windowed analytics of
-  :mod:`trendstream.stream.analytics` (when ``settings.stream.analytics``);
-* ``dead_letters``: refused engagement records → the dead-letter topic (with the analytics).
-
-A query that fails (Milvus down past its retry budget, broker gone) is restarted from its
-checkpoint after a doubling backoff instead of taking the job down; only
-``max_restarts`` consecutive failures end the job. SIGTERM stops the queries and exits 0.
-After every embed batch (and every few seconds while idle) a
-:class:`~trendstream.stream.heartbeat.Heartbeat` is written for the supervisor DAG;
-optionally the same figures are served to Prometheus.
+A failed query restarts from its checkpoint with backoff instead of taking the job down.
+Design: docs/stream.md#job
 """
 
 from __future__ import annotations

@@ -1,23 +1,7 @@
 """Kafka ``value`` bytes → typed events inside the JVM: :func:`parse_event`'s verdicts from
 a Java UDF, so the analytics queries never move a record into Python.
 
-``io.trendstream.spark.RecordParser`` (``jvm/parse``, built by the set-up into the folder
-``spark.jars`` takes) reads each record with Jackson and applies the validator's rules
-(shape dispatch, check order, reason codes) in one call per row: one small expression in
-every plan, where the former rule-by-rule Spark expressions made plans so wide that each
-micro-batch spent seconds optimising and compiling them. Python's character classes
-(``\\w``, ``str.isspace``, the characters NFC may change) are computed here and handed to
-the parser as code-point ranges, so both sides agree on them.
-
-**Doubtful rows.** A few judgements Java cannot make exactly: timestamps other than
-``YYYY-MM-DDTHH:MM:SS[.fff|.ffffff][Z|±HH:MM]``, v1.1's ``Wed Oct 10 20:19:24 +0000 2018`` and
-integer epoch milliseconds (``fromisoformat``/``strptime`` accept more); float epochs; JSON
-nested deeper than 400 or with numbers longer than 4,300 characters; text that NFC may
-change where that matters (it has a ``#`` or is long); a follow's non-string ``tweet_id``.
-Such rows get ``reason = "?"``; :func:`resolve_doubtful` sends only their bytes to
-:func:`parse_event` (a pandas UDF that is handed ``NULL`` for every other row) and takes its
-verdict and fields. A generated stream has no doubtful rows
-(``tests/integration/test_native_parse.py``).
+Design: docs/stream.md#parse
 """
 
 from __future__ import annotations

@@ -1,21 +1,7 @@
 """User activity score: an exponentially decayed, weighted count of a user's actions.
 
-    score_u(T) = Σ_i  w(a_i) · 2^(−(T − t_i) / H)
-
-over every action ``a_i`` of user ``u`` at event time ``t_i`` (posting, and liking,
-retweeting, replying to, quoting or following), where ``T`` is the user's latest action
-time and ``H`` is ``settings.stream.user_score_half_life_s``. An action counts fully when
-it happens and half as much ``H`` seconds later, so the score ranks users by *recent*
-activity and needs only two numbers of state per user, ``(score, T)``: new actions are
-folded in with :func:`fold_actions` in any order (an action older than ``T`` is simply
-discounted on arrival), which is what makes it a streaming aggregate.
-
-The stream job computes it as a plain windowed sum instead (no per-user state in Python):
-actions are grouped by user and tumbling window ``[s_w, s_w + W)`` and each window keeps
-``S_w = Σ w(a_i) · 2^((t_i − s_w) / H)``, rebased to its own start, so every term is at
-most ``w · 2^(W/H)`` and nothing overflows however long the stream runs. The score at any
-``T`` is then ``Σ_w S_w · 2^((s_w − T) / H)`` (:func:`window_score` per window): the same
-sum, since ``2^((t − s_w)/H) · 2^((s_w − T)/H) = 2^(−(T − t)/H)``.
+Computed as rebased per-window sums, so the stream keeps no per-user state and nothing overflows.
+Design: docs/stream.md#scores
 """
 
 from __future__ import annotations

@@ -1,23 +1,7 @@
 """The embedding sink: one micro-batch of Kafka records → dead letters + Milvus upserts.
 
-Runs as the ``foreachBatch`` function of the ``embed`` query; only :data:`COLUMNS` of
-Spark's Kafka records reach Python, which validates, encodes and upserts. Exactly-once
-*effect*: rows are upserted by tweet id, so when a batch is replayed after a crash between
-the Milvus write and Spark's offset commit, the same ids are written again and nothing
-duplicates.
-When Milvus stays unreachable past its retry budget the sink raises, the batch fails,
-its offsets are not committed, and the job restarts the query from the checkpoint with
-backoff (see :mod:`trendstream.stream.job`).
-
-**Where the model runs.** The batch is collected to the driver as Arrow and encoded there
-with pandas-free Python lists, rather than in a ``mapInPandas`` on executors. In local
-mode the driver and the executors share the same cores, so executors buy no extra
-compute; ``mapInPandas`` would add a second Arrow round trip through a Python worker,
-and each of the ``local[2]`` workers would load its own model copy and fight the
-driver's torch threads for the same two cores. On the driver the model is loaded once
-per job process and torch's intra-op threads use every core. A cluster deployment with
-many executors is where ``mapInPandas`` pays off; the per-stage timings in the heartbeat
-(read / parse / clean / encode / upsert) show which stage limits a given machine.
+Upserts by tweet id make a replayed batch harmless; the model runs on the driver.
+Design: docs/stream.md#sink
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """Kafka into Spark through Spark's own connector, and each query's progress back to Kafka.
 
-:func:`read_kafka` is the one place a query's source is built: ``format("kafka")`` with the
-options users know from Spark's Kafka integration guide. Spark keeps its offsets in the
-query checkpoint and commits nothing to Kafka, so :class:`OffsetPublisher` writes every
-micro-batch's processed end offsets to the query's consumer group: the supervisor,
-``trendstream topics``, ``kcat`` and Kafka's consumer-groups tool then see the job's lag.
+Spark commits nothing to Kafka, so published end offsets are what makes the job's lag visible.
+Design: docs/stream.md#source
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """What the streaming job does to each micro-batch, as pure functions on plain data.
 
-Spark only moves records; every decision (valid or dead-letter, which copy of a tweet
-wins, what text the encoder sees) is made here, so it is unit-tested without Spark,
-Kafka or a model.
+Every decision is made here, so it is unit-tested without Spark, Kafka or a model.
+Design: docs/stream.md#transforms
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
 """The keyword-frequency baseline: hashtags whose count bursts against their own baseline.
 
-This is what a frequency-based trend list does (and what the semantic engine is measured
-against): count each hashtag in the window and in the baseline and apply the *same*
-Poisson burst score as the semantic engine (:mod:`trendstream.trends.burst`), so the
-only difference between the two is what is being counted — a literal tag vs a patch of
-meaning. Counts come from the stream's 5-second Parquet windows when they exist
-(:class:`~trendstream.stream.analytics_store.AnalyticsStore`), else from the posts' own hashtags.
+Same burst score as the semantic engine, so only what is counted differs.
+Design: docs/trends.md#hashtags
 """
 
 from __future__ import annotations

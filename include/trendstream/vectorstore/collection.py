@@ -1,8 +1,6 @@
 """The tweet collection's declared shape: schema, vector index, and making a collection match.
 
-One collection holds one row per tweet, keyed by tweet id (the field names and byte limits
-below are the contract :mod:`.rows` fills). Everything here runs through a
-:class:`~trendstream.vectorstore.store.TweetStore` so it shares its client and retry budget.
+Design: docs/vectorstore.md#collection
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """Housekeeping for the tweet collection, called by the ``milvus_maintenance`` DAG.
 
-Each function does one thing, logs it, and returns a small JSON-able dict describing what
-happened so the DAG can record it. All are safe while the stream keeps upserting: deletes
-and flushes are ordinary concurrent operations, and an index rebuild only releases the
-collection for searches (writes are accepted throughout).
+Each step is safe while the stream keeps upserting and returns a JSON-able record of itself.
+Design: docs/vectorstore.md#maintenance
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Which Milvus failures are worth retrying, and the one retry policy every call goes through.
 
-Connection-type failures back off exponentially (0.25 s doubling to 5 s) up to
-``settings.milvus.retry_timeout_s`` and then raise :class:`MilvusUnavailable`, so a Spark
-batch fails (and its offsets are not committed) instead of silently dropping rows.
+Giving up raises, so a Spark batch fails instead of silently dropping rows.
+Design: docs/vectorstore.md#retry
 """
 
 from __future__ import annotations

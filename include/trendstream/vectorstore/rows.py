@@ -1,7 +1,7 @@
 """Tweets + their vectors → Milvus rows that fit the schema in :mod:`.collection` (pure).
 
-Strings are cut to the schema's UTF-8 byte limits here, because Milvus rejects a whole
-upsert for one over-long field and the stream must not dead-end on a long post.
+Strings are cut to the schema's byte limits: Milvus rejects a whole upsert for one long field.
+Design: docs/vectorstore.md#rows
 """
 
 from __future__ import annotations

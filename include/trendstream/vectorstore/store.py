@@ -1,11 +1,7 @@
 """``TweetStore``: the one owner of the Milvus tweet collection — a client and its settings.
 
-Writes are always ``upsert`` keyed by tweet id: server Milvus happily stores a second row
-for an ``insert`` of an existing primary key, and a replayed Spark micro-batch must not
-duplicate anything. Every call goes through :func:`.retry.with_retry`, so a Milvus that
-stays away raises :class:`.retry.MilvusUnavailable` instead of silently dropping rows.
-
-Works against a Milvus Lite server, standalone or cluster: only the URI differs.
+Writes are upserts by tweet id, so a replayed Spark micro-batch duplicates nothing.
+Design: docs/vectorstore.md#store
 """
 
 from __future__ import annotations
