@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,9 @@ class CrashBeforeCommit(NoFaults):
     def __init__(self, commit: int) -> None:
         self.commit = commit
 
-    def before_commit(self, transaction_no: int) -> None:
+    def before_commit(self, transaction_no: int, flush: Callable[[], object]) -> None:
         if transaction_no == self.commit:
+            flush()  # all of the transaction in the log, uncommitted, when the kill lands
             log.error(
                 "fault injection: killing the ingest before commit %d; its transaction is "
                 "in the log, uncommitted",

@@ -7,6 +7,7 @@ Design: docs/core.md#faults
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from trendstream.core.settings import FaultSettings
@@ -15,9 +16,9 @@ from trendstream.core.settings import FaultSettings
 class FaultHook(Protocol):
     """The points a test may act at (typically: kill the process there)."""
 
-    def before_commit(self, transaction_no: int) -> None:
-        """Ingest: the ``transaction_no``-th transaction of this run (from 1) is fully
-        acknowledged in the log, its commit not yet sent."""
+    def before_commit(self, transaction_no: int, flush: Callable[[], object]) -> None:
+        """Ingest: the ``transaction_no``-th transaction of this run (from 1) is complete, its
+        commit not yet sent; ``flush()`` waits until all of it is acknowledged in the log."""
 
     def after_batch(self, batch_id: int) -> None:
         """Stream job: micro-batch ``batch_id`` is upserted to Milvus, not yet recorded
@@ -27,7 +28,7 @@ class FaultHook(Protocol):
 class NoFaults:
     """The production hook: every point is a no-op. Test hooks subclass it."""
 
-    def before_commit(self, transaction_no: int) -> None:
+    def before_commit(self, transaction_no: int, flush: Callable[[], object]) -> None:
         pass
 
     def after_batch(self, batch_id: int) -> None:

@@ -211,10 +211,9 @@ class Ingestor:
         key, value = progress.record()
         self._producer.produce(ingest_progress_topic(self.settings), value, key)
         self._progress_records += 1
-        # The commit would wait for these acks anyway; waiting first gives the fault hook
-        # a transaction that is wholly in the log and still open.
-        self._producer.flush(60.0)
-        self._faults.before_commit(self._progress_records)
+        # The commit waits for the acks itself (and reports a fenced producer as such); a
+        # fault hook that wants the transaction wholly in the log first flushes it.
+        self._faults.before_commit(self._progress_records, lambda: self._producer.flush(60.0))
         self._producer.commit()
         log.debug(
             "committed %d records (%d bytes); %s at record %d",

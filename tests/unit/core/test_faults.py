@@ -12,7 +12,7 @@ from trendstream.core.settings import FaultSettings, Settings
 def test_no_hook_named_means_the_no_op_hook() -> None:
     hook = load_hook(FaultSettings())
     assert hook is NO_FAULTS
-    hook.before_commit(1)  # every point is callable and does nothing
+    hook.before_commit(1, lambda: None)  # every point is callable and does nothing
     hook.after_batch(0)
 
 
@@ -20,7 +20,7 @@ def test_the_named_factory_is_built_with_its_params() -> None:
     settings = fault_settings(Settings(), CrashBeforeCommit, commit=3)
     hook = load_hook(settings.faults)
     assert isinstance(hook, CrashBeforeCommit) and hook.commit == 3
-    hook.before_commit(2)  # not its commit: the process lives on
+    hook.before_commit(2, lambda: None)  # not its commit: the process lives on
     hook.after_batch(3)
 
 
