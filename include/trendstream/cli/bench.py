@@ -24,7 +24,7 @@ import click
 def bench(names: tuple[str, ...], quick: bool, no_readme: bool, collect: bool) -> None:
     """Run benchmarks (default: all): each on 2 pinned cores with its own local services;
     writes JSON + PNG under benchmarks/results/ and the figures table in benchmarks/README.md."""
-    from trendstream.platform.environment import repo_root
+    from trendstream.core.paths import repo_root
 
     root = repo_root()
     if not (root / "benchmarks" / "runner.py").is_file():

@@ -119,3 +119,15 @@ class Paths:
 
     def log_file(self, process: str) -> Path:
         return self.log_dir / f"{process}.log"
+
+
+def package_parent() -> Path:
+    """The directory holding the ``trendstream`` package: what Python workers need on
+    PYTHONPATH (``include/`` in a checkout)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def repo_root() -> Path:
+    """The checkout holding ``include/trendstream`` (the package is installed editable):
+    ``dags/``, ``plugins/``, ``spark_jobs/`` and ``jvm/lib`` live there."""
+    return package_parent().parent

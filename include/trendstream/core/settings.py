@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from trendstream.core.paths import Paths
+from trendstream.core.paths import Paths, repo_root
 
 ENV_PREFIX = "TRENDSTREAM_"
 CONFIG_ENV = "TRENDSTREAM_CONFIG"
@@ -303,9 +303,7 @@ class Settings(BaseSettings):
         """Where the Maven-resolved jars live (``kafka/`` for the broker, ``spark/`` for Spark)."""
         if self.jvm_lib_dir is not None:
             return self.jvm_lib_dir.expanduser().resolve()
-        import trendstream
-
-        return Path(trendstream.__file__).resolve().parents[2] / "jvm" / "lib"
+        return repo_root() / "jvm" / "lib"
 
     def env(self) -> dict[str, str]:
         """These settings as ``TRENDSTREAM_*`` variables, to hand to child processes."""

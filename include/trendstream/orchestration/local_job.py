@@ -18,9 +18,10 @@ from pathlib import Path
 
 import psutil
 
+from trendstream.core.paths import repo_root
 from trendstream.core.settings import Settings
 from trendstream.platform import process
-from trendstream.platform.environment import find_program, repo_root, settings_env
+from trendstream.platform.environment import find_program, settings_env
 from trendstream.platform.process import ProcessSpec
 from trendstream.stream.heartbeat import Heartbeat
 

@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from trendstream.core.paths import repo_root
 from trendstream.core.settings import Settings
-from trendstream.platform.environment import find_program, repo_root, venv_path_env
+from trendstream.platform.environment import find_program, venv_path_env
 from trendstream.platform.process import PlatformError, ProcessSpec
 
 COMPONENTS: tuple[str, ...] = ("api-server", "scheduler", "dag-processor", "triggerer")

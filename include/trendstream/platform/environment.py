@@ -7,14 +7,8 @@ import shutil
 import sys
 from pathlib import Path
 
-import trendstream
 from trendstream.core.settings import Settings
 from trendstream.platform.process import PlatformError
-
-
-def repo_root() -> Path:
-    """The checkout holding ``include/trendstream`` (the package is installed editable)."""
-    return Path(trendstream.__file__).resolve().parents[2]
 
 
 def venv_bin() -> Path:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from trendstream.core.faults import load_hook
+from trendstream.core.paths import package_parent
 from trendstream.core.settings import Deployment
 from trendstream.stream.heartbeat import Heartbeat
 from trendstream.stream.sink import STAGES, BatchReport, EmbedSink
@@ -35,13 +36,6 @@ STARTUP_WAIT_S = 120.0
 
 class StreamQueryFailed(RuntimeError):
     """A query kept failing past ``settings.stream.max_restarts`` restarts: the job ends."""
-
-
-def include_dir() -> Path:
-    """The directory holding the ``trendstream`` package (Python workers need it on PYTHONPATH)."""
-    import trendstream
-
-    return Path(trendstream.__file__).resolve().parents[1]
 
 
 def spark_jars(settings) -> list[Path]:
@@ -66,7 +60,7 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
     Python planner and workers import this package."""
     from pyspark.sql import SparkSession
 
-    include = str(include_dir())
+    include = str(package_parent())
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     if include not in paths:
         os.environ["PYTHONPATH"] = os.pathsep.join([include, *paths])

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.sandbox import derive_settings, sandbox_settings
+from trendstream.core.paths import repo_root
 from trendstream.platform import services
 from trendstream.platform.airflow import airflow_env, airflow_specs, credentials
-from trendstream.platform.environment import repo_root
 from trendstream.platform.milvus import milvus_is_embedded
 from trendstream.platform.process import PlatformError
 
