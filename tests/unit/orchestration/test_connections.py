@@ -99,7 +99,12 @@ def test_connections_win_over_settings_and_keep_our_consumer_groups(resolved: di
     }
 
 
-def test_undefined_connections_leave_the_settings_alone(resolved: dict) -> None:
+def test_undefined_connections_leave_the_settings_alone(
+    resolved: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The child saw no TRENDSTREAM_* variables; earlier tests in this session may export some.
+    for name in [n for n in os.environ if n.startswith("TRENDSTREAM_")]:
+        monkeypatch.delenv(name)
     defaults = Settings()
     assert resolved["milvus_absent"] == {
         "milvus": {"uri": defaults.milvus.uri, "token": "", "db_name": "default"},
