@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.quality.detectors import Detected, Detector, Snapshot
+from tests.support.cli import ingest_args
 from trendstream.core.settings import Settings
 from trendstream.sources.generator import GeneratorConfig, write_stream
 from trendstream.trends.report import iso
@@ -79,17 +80,7 @@ def load_through_platform(
     """Write the seed's stream to files, ingest them and run the job until caught up."""
     paths = write_stream(work_dir / "stream", config)
     started = time.perf_counter()
-    summary = cli_json(
-        settings,
-        "ingest",
-        "--file",
-        str(paths.tweets),
-        "--file",
-        str(paths.engagements),
-        "--source",
-        "generated",
-        "--json",
-    )
+    summary = cli_json(settings, *ingest_args(paths))
     ingest_s = time.perf_counter() - started
     started = time.perf_counter()
     cli(settings, "stream", "run", "--available-now")

@@ -20,6 +20,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests.support.cli import ingest_args
 from trendstream.core.settings import Settings
 from trendstream.kafka.admin import ensure_topics, topic_specs
 from trendstream.platform.broker import java_executable, log4j_config
@@ -66,17 +67,7 @@ def trendstream(settings: Settings, *args: str, timeout: float = 300) -> str:
 def ingest_generated(settings: Settings, tmp_path: Path) -> set[str]:
     """Generate a small stream, ingest both files with the CLI; the tweet ids."""
     paths = write_stream(tmp_path, GeneratorConfig(seed=12, minutes=1, rate=4))
-    summary = orjson.loads(
-        trendstream(
-            settings,
-            "ingest",
-            "--file",
-            str(paths.tweets),
-            "--file",
-            str(paths.engagements),
-            "--json",
-        )
-    )
+    summary = orjson.loads(trendstream(settings, *ingest_args(paths)))
     ids = {orjson.loads(line)["data"]["id"] for line in paths.tweets.open("rb")}
     assert summary["tweets"] == len(ids) and summary["transactions"] >= 1
     return ids

@@ -27,6 +27,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.support.cli import ingest_args
 from tests.support.reliability_harness import (
     MemorySampler,
     heartbeat,
@@ -102,17 +103,7 @@ def test_ingest_and_stream_with_flat_memory(platform, settings, tmp_path, counts
     broker_before = psutil.Process(broker_pid).memory_info().rss / 2**20
 
     ingest = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "trendstream"),
-            "ingest",
-            "--file",
-            str(paths.tweets),
-            "--file",
-            str(paths.engagements),
-            "--source",
-            "generated",
-            "--json",
-        ],
+        [str(Path(sys.executable).parent / "trendstream"), *ingest_args(paths)],
         env={**os.environ, **job.env()},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

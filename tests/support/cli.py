@@ -6,7 +6,23 @@ from collections.abc import Callable
 
 from click.testing import Result
 
+from trendstream.sources.generator import StreamPaths
+
 Invoke = Callable[..., Result]
+
+
+def ingest_args(paths: StreamPaths) -> list[str]:
+    """``trendstream ingest`` arguments for a generated stream's two files, JSON summary out."""
+    return [
+        "ingest",
+        "--file",
+        str(paths.tweets),
+        "--file",
+        str(paths.engagements),
+        "--source",
+        "generated",
+        "--json",
+    ]
 
 
 def help_names(result: Result, *options: str) -> None:
