@@ -78,10 +78,13 @@ def down(services_: str | None) -> None:
     settings = get_settings()
     with _platform_errors():
         wanted = services.parse_services(services_)
-        # The supervised streaming job goes first: it writes to the broker and Milvus.
+        # Airflow first (its supervisor would relaunch a job stopped under it), then the
+        # supervised streaming job (it writes to the broker and Milvus), then the rest.
+        airflow = tuple(n for n in wanted if n == "airflow")
+        stopped = services.down(settings, airflow) if airflow else []
         if set(wanted) >= {"broker", "milvus"} and stop_local_job(settings):
             click.echo("stopped: the streaming job")
-        stopped = services.down(settings, wanted)
+        stopped += services.down(settings, tuple(n for n in wanted if n not in airflow))
     click.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
 
