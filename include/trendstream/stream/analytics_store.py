@@ -10,11 +10,13 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+
+    from trendstream.core.settings import Settings
 
 # table -> columns identifying one aggregate (the Kafka key and the "latest" grouping)
 KEYS: dict[str, list[str]] = {
@@ -46,7 +48,7 @@ class AnalyticsStore:
         self.root = root
 
     @classmethod
-    def of(cls, settings: Any) -> AnalyticsStore:
+    def of(cls, settings: Settings) -> AnalyticsStore:
         return cls(settings.paths.analytics_dir)
 
     # --- writing ------------------------------------------------------------------------------
