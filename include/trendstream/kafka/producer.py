@@ -61,7 +61,10 @@ class IdempotentProducer:
         config = client_config(settings, **PRODUCER_DEFAULTS)
         config.update(settings.kafka.client_config)  # user settings beat our defaults
         config.update(overrides)
+        # Reports for failures only: a Python callback per delivered record cost more than the
+        # produce itself; success is known from a clean flush or commit (see _all_delivered).
         config["on_delivery"] = self._on_delivery
+        config["delivery.report.only.error"] = True
         if transactional_id is not None:
             config["transactional.id"] = transactional_id
         self.transactional_id = transactional_id
@@ -89,12 +92,15 @@ class IdempotentProducer:
         )
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
-        if err is None:
-            self.stats.delivered += 1
-        else:
+        if err is not None:
             self.stats.failed += 1
             self.stats.last_error = f"{msg.topic()}: {err.str()}"
             log.error("delivery to %s failed: %s", msg.topic(), err.str())
+
+    def _all_delivered(self) -> None:
+        """After a flush or commit that left nothing queued: every record not reported
+        failed was acknowledged."""
+        self.stats.delivered = self.produced - self.stats.failed
 
     def produce(
         self,
@@ -114,6 +120,25 @@ class IdempotentProducer:
         self.produced += 1
         if not self.produced & 0x3FF:  # serve delivery callbacks every 1024 records
             producer.poll(0)
+
+    def produce_batch(self, topic: str, messages: list[dict[str, Any]]) -> None:
+        """Queue many records of one topic in one call (``{"value": …, "key": …}`` each, no
+        headers): a third cheaper a record than :meth:`produce`. Records the full local queue
+        refused are retried in order once deliveries made room."""
+        producer = self._open()
+        while True:
+            queued = producer.produce_batch(topic, messages)
+            self.produced += queued
+            if queued == len(messages):
+                break
+            refused = [m for m in messages if "_error" in m]
+            for message in refused:
+                error = message.pop("_error")
+                if error.code() != KafkaError._QUEUE_FULL:
+                    raise KafkaException(error)
+            messages = refused
+            producer.poll(0.05)
+        producer.poll(0)
 
     def poll(self, timeout: float = 0.0) -> int:
         return self._open().poll(timeout)
@@ -138,6 +163,7 @@ class IdempotentProducer:
         self._in_transaction = False
         if self.produced > self._transaction_start:  # an empty one is no transaction
             self.transactions += 1
+        self._all_delivered()
         if begin_next:
             producer.begin_transaction()
             self._in_transaction = True
@@ -181,6 +207,7 @@ class IdempotentProducer:
                 f"{self.stats.failed} records failed delivery; is the Kafka broker at "
                 f"{self.settings.kafka.bootstrap_servers} up? (last error: {self.stats.last_error})"
             )
+        self._all_delivered()
         return self.stats
 
     def discard(self) -> None:
