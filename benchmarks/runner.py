@@ -170,7 +170,7 @@ def summarize_ingest(data: dict[str, Any]) -> list[Figure]:
             "msgs/s",
             "raw confluent-kafka producer",
             raw,
-            "≥ 0.9× raw",
+            "≥ 0.9× raw producer",
             None if r is None else r >= 0.9,
             rounds,
         )

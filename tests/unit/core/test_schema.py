@@ -117,6 +117,45 @@ def test_canonical_round_trip_is_stable() -> None:
     assert "café ☕".encode() in first.to_json()  # UTF-8 kept, not \\u-escaped
 
 
+@pytest.mark.parametrize(
+    "created_at",
+    [
+        "2025-06-01T12:00:00.000Z",
+        "2025-06-01T12:00:00Z",
+        "2025-06-01T14:00:00+02:00",
+        1748779200000,
+    ],
+)
+def test_the_canonical_bytes_do_not_depend_on_the_input_time_form(created_at: object) -> None:
+    # An input time already in the canonical form is kept as text, any other is formatted:
+    # both give the same Tweet and the same bytes, in the topic's documented key order.
+    tweet = parse_event(v2(created_at=created_at), now=NOW)
+    assert tweet == parse_event(v2(), now=NOW)
+    value = tweet.to_json()
+    assert value == parse_event(v2(), now=NOW).to_json()
+    assert list(orjson.loads(value)) == [
+        *("id", "text", "created_at", "author_id", "lang", "author_username"),
+        *("hashtags", "mentions", "urls", "metrics", "referenced_type", "referenced_id"),
+        *("conversation_id", "source", "uri", "kind"),
+    ]
+    assert orjson.loads(value)["created_at"] == "2025-06-01T12:00:00.000Z"
+    assert tweet.to_dict() == orjson.loads(value)
+
+
+def test_a_hand_built_tweet_equals_the_parsed_one() -> None:
+    parsed = parse_event(v2(text="plain"), now=NOW)
+    built = Tweet(
+        id=parsed.id,
+        text="plain",
+        created_at=datetime(2025, 6, 1, 12, tzinfo=UTC),
+        author_id="42",
+        lang="en",
+        source="x-v2",
+    )
+    assert built == parsed and hash(built) == hash(parsed)
+    assert built.to_json() == parsed.to_json()
+
+
 def test_engagements_like_and_follow() -> None:
     like = parse_event(
         {
