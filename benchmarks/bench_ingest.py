@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -169,14 +170,15 @@ def main() -> None:
         print(f"generated {posts} posts in {gen_seconds:.2f}s ({posts / gen_seconds:,.0f}/s)")
 
         raw_rates, perf_rates, ingest_rates, raw_cpu, ingest_cpu = [], [], [], [], []
+        run = uuid.uuid4().hex[:8]  # fresh topics on a reused (--bootstrap) broker too
         for round_no in range(args.rounds):
-            raw_settings = settings_for(bootstrap, f"raw{round_no}")
+            raw_settings = settings_for(bootstrap, f"{run}.raw{round_no}")
             ensure_topics(raw_settings)
             cpu = time.process_time()
             sent, elapsed = raw_push(raw_settings, paths.tweets, raw_settings.kafka.tweets_topic)
             raw_cpu.append((time.process_time() - cpu) / sent * 1e6)
             raw_rates.append(sent / elapsed)
-            perf_settings = settings_for(bootstrap, f"perf{round_no}")
+            perf_settings = settings_for(bootstrap, f"{run}.perf{round_no}")
             ensure_topics(perf_settings)
             perf_rates.append(
                 producer_performance(
@@ -184,7 +186,7 @@ def main() -> None:
                 )
             )
             assert stored_records(perf_settings, perf_settings.kafka.tweets_topic) == posts
-            ingest_settings = settings_for(bootstrap, f"ingest{round_no}")
+            ingest_settings = settings_for(bootstrap, f"{run}.ingest{round_no}")
             cpu = time.process_time()  # this process only: worker processes are not counted
             summary = ingest_files(ingest_settings, [paths.tweets], source="bench", workers=workers)
             ingest_cpu.append((time.process_time() - cpu) / summary.records * 1e6)
