@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -183,38 +183,49 @@ def trend_detail(reports_dir: Path, trend_id: str, key: str | None = None) -> di
 
 
 def timeline_spec(detail: dict[str, Any]) -> dict[str, Any]:
-    """A Vega-Lite spec: posts per snapshot across snapshots, above posts per minute inside
-    the current window; tooltips, and drag/zoom on the axes."""
+    """A Vega-Lite spec: posts per snapshot across snapshots (one line, points coloured by the
+    status then), above posts per minute inside the current window; UTC, tooltips, zoom."""
     window = detail.get("window") or {}
-    minutes = _minute_points(window.get("start"), window.get("end"), detail["timeline"])
+    utc_axis = {"type": "temporal", "scale": {"type": "utc"}, "axis": {"format": "%H:%M"}}
     across = {
         "title": "Posts in the window, snapshot by snapshot",
         "width": "container",
         "height": 160,
         "data": {"values": detail["history"]},
-        "params": [{"name": "zoom_snapshots", "select": "interval", "bind": "scales"}],
-        "mark": {"type": "line", "point": True, "tooltip": True},
         "encoding": {
-            "x": {"field": "snapshot_at", "type": "temporal", "title": "snapshot (UTC)"},
+            "x": {"field": "snapshot_at", "title": "snapshot (UTC)", **utc_axis},
             "y": {"field": "posts", "type": "quantitative", "title": "posts"},
-            "color": {
-                "field": "status",
-                "type": "nominal",
-                "scale": {
-                    "domain": ["emerging", "peaking", "fading"],
-                    "range": ["#16a34a", "#dc2626", "#6b7280"],
+        },
+        "layer": [
+            {
+                "mark": {"type": "line", "color": "#94a3b8"},
+                "params": [{"name": "zoom", "select": "interval", "bind": "scales"}],
+            },
+            {
+                "mark": {"type": "point", "filled": True, "size": 80, "tooltip": True},
+                "encoding": {
+                    "color": {
+                        "field": "status",
+                        "type": "nominal",
+                        "scale": {
+                            "domain": ["emerging", "peaking", "fading"],
+                            "range": ["#16a34a", "#dc2626", "#6b7280"],
+                        },
+                    }
                 },
             },
-        },
+        ],
     }
     within = {
         "title": "Posts per minute in this snapshot's window",
         "width": "container",
         "height": 120,
-        "data": {"values": minutes},
+        "data": {
+            "values": _minute_points(window.get("start"), window.get("end"), detail["timeline"])
+        },
         "mark": {"type": "bar", "tooltip": True, "color": "#2563eb"},
         "encoding": {
-            "x": {"field": "minute", "type": "temporal", "title": "minute (UTC)"},
+            "x": {"field": "minute", "type": "ordinal", "sort": None, "title": "minute (UTC)"},
             "y": {"field": "posts", "type": "quantitative", "title": "posts"},
         },
     }
@@ -226,14 +237,14 @@ def timeline_spec(detail: dict[str, Any]) -> dict[str, Any]:
 
 
 def _minute_points(start: str | None, end: str | None, timeline: list[int]) -> list[dict]:
-    """The window's buckets as ``{minute, posts}`` (bucket start times; index when the window
-    is unknown)."""
+    """The window's buckets as ``{minute: "HH:MM", posts}`` (their start times, UTC; bucket
+    numbers when the window is unknown)."""
     if not start or not end or not timeline:
-        return [{"minute": i, "posts": v} for i, v in enumerate(timeline)]
+        return [{"minute": str(i), "posts": v} for i, v in enumerate(timeline)]
     t0 = datetime.fromisoformat(start.replace("Z", "+00:00"))
     t1 = datetime.fromisoformat(end.replace("Z", "+00:00"))
     step = (t1 - t0) / len(timeline)
     return [
-        {"minute": (t0 + step * i).isoformat().replace("+00:00", "Z"), "posts": v}
+        {"minute": (t0 + step * i).astimezone(UTC).strftime("%H:%M"), "posts": v}
         for i, v in enumerate(timeline)
     ]

@@ -60,11 +60,11 @@ def sparkline(values: Sequence[int], width: int = 120, height: int = 28) -> str:
     )
 
 
-def _page(base: str, title: str, body: str, head: str = "") -> str:
+def _page(base: str, title: str, body: str, q: str = "", hashtag: str = "") -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style>{head}</head><body>"
-        f'<header><h1><a href="{base}/">Trends</a></h1>{_search_form(base)}'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
+        f'<header><h1><a href="{base}/">Trends</a></h1>{_search_form(base, q, hashtag)}'
         f'<a href="{base}/quality/">Data quality</a></header>{body}</body></html>'
     )
 
@@ -219,7 +219,7 @@ def search_page(base: str, q: str, hashtag: str, hits: list[dict[str, Any]], err
         + (f" tagged #{escape(hashtag.lstrip('#'))}" if hashtag else "")
         + f"</h2>{result}"
     )
-    return _page(base, f"Search: {q}", body)
+    return _page(base, f"Search: {q}", body, q, hashtag)
 
 
 def quality_missing_page(base: str) -> str:
