@@ -27,7 +27,8 @@ from trendstream.platform.airflow import airflow_url, credentials
 pytestmark = pytest.mark.integration
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-TIMEOUT_MS = 60_000  # the api-server's first search loads the sentence model
+# The api-server's first search loads the sentence model: ~10 s idle, minutes on a loaded box.
+TIMEOUT_MS = 240_000
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +81,7 @@ def test_log_in_browse_trends_open_a_trend_and_search(
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(TIMEOUT_MS)
+            expect.set_options(timeout=TIMEOUT_MS)
             page.goto(login.url + "/")
             page.get_by_label("Username").fill(login.username)
             page.get_by_label("Password").fill(login.password)

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from trendstream.trends.report import SNAPSHOT_PREFIX
-
+# The report writer's file prefix; imported when read, not at import time: the plugin loads this
+# module in every Airflow process, and trends.report pulls in the whole trend engine.
 SNAPSHOT_KEY = re.compile(r"^\d{8}T\d{6}Z$")
 NAME_KEYWORDS = 3
 # Per-trend fields the page and the API carry over from the snapshot when the engine wrote them.
@@ -27,14 +27,21 @@ OPTIONAL_TREND_FIELDS = (
 )
 
 
+def _prefix() -> str:
+    from trendstream.trends.report import SNAPSHOT_PREFIX
+
+    return SNAPSHOT_PREFIX
+
+
 def snapshot_files(reports_dir: Path) -> list[Path]:
     """Snapshot JSON files, newest first (the key in the name sorts by time)."""
     if not reports_dir.is_dir():
         return []
+    prefix = _prefix()
     files = [
         p
-        for p in reports_dir.glob(f"{SNAPSHOT_PREFIX}*.json")
-        if SNAPSHOT_KEY.match(p.stem.removeprefix(SNAPSHOT_PREFIX))
+        for p in reports_dir.glob(f"{prefix}*.json")
+        if SNAPSHOT_KEY.match(p.stem.removeprefix(prefix))
     ]
     return sorted(files, reverse=True)
 
@@ -49,7 +56,7 @@ def read_snapshot(path: Path) -> dict[str, Any] | None:
 
 
 def snapshot_key(path: Path) -> str:
-    return path.stem.removeprefix(SNAPSHOT_PREFIX)
+    return path.stem.removeprefix(_prefix())
 
 
 def load_snapshot(reports_dir: Path, key: str | None = None) -> tuple[str, dict[str, Any]] | None:
@@ -57,7 +64,7 @@ def load_snapshot(reports_dir: Path, key: str | None = None) -> tuple[str, dict[
     if key is not None:
         if not SNAPSHOT_KEY.match(key):
             return None
-        payload = read_snapshot(reports_dir / f"{SNAPSHOT_PREFIX}{key}.json")
+        payload = read_snapshot(reports_dir / f"{_prefix()}{key}.json")
         return (key, payload) if payload is not None else None
     for path in snapshot_files(reports_dir):
         payload = read_snapshot(path)
@@ -186,7 +193,11 @@ def timeline_spec(detail: dict[str, Any]) -> dict[str, Any]:
     """A Vega-Lite spec: posts per snapshot across snapshots (one line, points coloured by the
     status then), above posts per minute inside the current window; UTC, tooltips, zoom."""
     window = detail.get("window") or {}
-    utc_axis = {"type": "temporal", "scale": {"type": "utc"}, "axis": {"format": "%H:%M"}}
+    utc_axis = {
+        "type": "temporal",
+        "scale": {"type": "utc"},
+        "axis": {"format": "%H:%M", "tickCount": {"interval": "minute"}, "labelOverlap": True},
+    }
     across = {
         "title": "Posts in the window, snapshot by snapshot",
         "width": "container",
