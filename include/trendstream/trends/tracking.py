@@ -1,4 +1,5 @@
-"""Trend identity across snapshots, and its life-cycle status.
+"""Trend identity across snapshots (the status of each snapshot's size history comes from
+:mod:`.status`; the engine refines it with the within-window curve).
 
 Trends keep their ``trend_id`` by centroid similarity; the state is JSON keyed by snapshot time
 so a re-run continues from the state before it. Design: docs/trends.md#tracking
