@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ pytestmark = pytest.mark.integration
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # The api-server's first search loads the sentence model: ~10 s idle, minutes on a loaded box.
 TIMEOUT_MS = 240_000
+PAGE_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,9 @@ def trend_data(airflow_platform: Settings) -> Iterator[datetime]:
     from trendstream.vectorstore.rows import rows_from_tweets
     from trendstream.vectorstore.store import TweetStore
 
-    t0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10)
+    # The newest snapshot a minute or two ahead, so it outranks one a DAG run just wrote.
+    newest = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=2)
+    t0 = newest - timedelta(minutes=10)
     write_snapshot_set(airflow_platform.paths.reports_dir, t0)
     tweets = posts(t0)
     vectors = encode_texts([t["text"] for t in tweets], airflow_platform.model)
@@ -71,17 +73,15 @@ def test_log_in_browse_trends_open_a_trend_and_search(
     from playwright.sync_api import expect, sync_playwright
 
     login = credentials(airflow_platform)
-    # The JSON search with a hashtag filter, in a thread: it also loads the api-server's sentence
-    # model while the browser logs in, so the page's search below does not wait for it.
-    json_search: dict[str, object] = {}
-    thread = threading.Thread(target=_search_json, args=(airflow_platform, json_search))
-    thread.start()
+    token = _token(airflow_platform)
+    latest = _get(airflow_platform, token, "/trends/api/trends")
+    assert [t["name"] for t in latest] == ["#transitstrike", "#eclipse"], latest
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(TIMEOUT_MS)
-            expect.set_options(timeout=TIMEOUT_MS)
+            expect.set_options(timeout=PAGE_TIMEOUT_MS)
             page.goto(login.url + "/")
             page.get_by_label("Username").fill(login.username)
             page.get_by_label("Password").fill(login.password)
@@ -105,26 +105,33 @@ def test_log_in_browse_trends_open_a_trend_and_search(
 
             frame.get_by_role("searchbox").fill("moon covering the sun")
             frame.get_by_role("button", name="Search").click()
-            expect(frame.get_by_role("heading", name="Posts nearest to")).to_be_visible()
+            heading = frame.get_by_role("heading", name="Posts nearest to")
+            expect(heading).to_be_visible(timeout=TIMEOUT_MS)
             nearest = frame.locator("table tr").nth(1)  # row 0 is the header
             expect(nearest).to_contain_text("eclipse")
             page.screenshot(path=screenshots / "search.png")
         finally:
             browser.close()
 
-    thread.join(TIMEOUT_MS / 1000)
-    hits = json_search.get("hits")
-    assert isinstance(hits, list) and hits, json_search
-    assert all(h["hashtags"] == ["transitstrike"] for h in hits)
+    # The same search as JSON, with the hashtag filter (the model is loaded by now).
+    hits = _get(
+        airflow_platform,
+        token,
+        "/trends/api/search",
+        {"q": "trains not running", "k": 5, "hashtag": "transitstrike"},
+    )
+    assert hits and all(h["hashtags"] == ["transitstrike"] for h in hits), hits
 
 
-def _search_json(settings: Settings, out: dict[str, object]) -> None:
-    out["hits"] = httpx.get(
-        airflow_url(settings) + "/trends/api/search",
-        params={"q": "trains not running", "k": 5, "hashtag": "transitstrike"},
-        headers={"Authorization": f"Bearer {_token(settings)}"},
+def _get(settings: Settings, token: str, path: str, params: dict | None = None) -> list:
+    response = httpx.get(
+        airflow_url(settings) + path,
+        params=params,
+        headers={"Authorization": f"Bearer {token}"},
         timeout=TIMEOUT_MS / 1000,
-    ).json()
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 def _token(settings: Settings) -> str:
