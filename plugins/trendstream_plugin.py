@@ -12,12 +12,15 @@ from __future__ import annotations
 from airflow.api_fastapi.core_api.security import requires_authenticated
 from airflow.plugins_manager import AirflowPlugin
 
+from trendstream.core.paths import repo_root
 from trendstream.core.settings import get_settings
 from trendstream.orchestration.trends_view import create_app
 
 URL_PREFIX = "/trends"
+# The page's vega scripts, installed by scripts/setup.sh from web/package.json (no CDN).
+VENDOR_DIR = repo_root() / "web" / "node_modules"
 
-trends_app = create_app(get_settings, requires_authenticated())
+trends_app = create_app(get_settings, requires_authenticated(), VENDOR_DIR)
 
 
 class TrendstreamPlugin(AirflowPlugin):

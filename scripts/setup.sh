@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3.11}"
 VENV="${TRENDSTREAM_VENV:-.venv}"
 STAMP="$VENV/.trendstream-installed"
-want="$(cat pyproject.toml requirements.lock jvm/pom.xml jvm/*/pom.xml scripts/setup.sh \
+want="$(cat pyproject.toml requirements.lock jvm/pom.xml jvm/*/pom.xml scripts/setup.sh web/package*.json \
   $(find jvm/*/src -type f | sort) | sha256sum | cut -d' ' -f1)"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
   echo "setup: $VENV is up to date"
@@ -34,6 +34,19 @@ mvn -q -B -Dstyle.color=never -f jvm/pom.xml package dependency:copy-dependencie
 if ! command -v kcat >/dev/null && command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
   (apt-get install -y -qq kcat >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq kcat >/dev/null 2>&1; }) \
     || echo "setup: warning: kcat not installed; the kcat test will say so and skip" >&2
+fi
+# The Trends page's chart scripts (vega, vega-lite, vega-embed), pinned in web/package-lock.json
+# and served by the page itself (no CDN). Without npm the page works, minus the timeline chart.
+if command -v npm >/dev/null; then
+  npm ci --prefix web --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null \
+    || { echo "setup: npm could not install web/package-lock.json" >&2; exit 1; }
+else
+  echo "setup: warning: npm not found; the Trends page will show no timeline charts" >&2
+fi
+# chromium: the browser the Playwright tests drive (best effort: needs root).
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
+  (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }) \
+    || echo "setup: warning: chromium not installed; the browser test will say so and skip" >&2
 fi
 echo "$want" > "$STAMP"
 echo "setup: done in $(( $(date +%s) - start ))s"

@@ -114,11 +114,11 @@ def test_trigger_trend_snapshot_over_rest_and_see_it_in_the_trends_view(
         api.get("/trends/api/snapshots", headers={"Cookie": "_token=not-a-jwt"}).status_code == 403
     )
     page = api.get("/trends/", headers=auth)
-    assert page.status_code == 200 and "<h1>Trends</h1>" in page.text
+    assert page.status_code == 200 and "Data quality" in page.text
     snapshots = api.get("/trends/api/snapshots", headers=auth).json()
     assert snapshots, "the triggered snapshot is listed"
     report = api.get(
-        f"/trends/reports/{snapshots[0]['html']}", headers={"Cookie": f"_token={token}"}
+        f"/trends/reports/{snapshots[0]['report']}", headers={"Cookie": f"_token={token}"}
     )
     assert report.status_code == 200 and "<html" in report.text.lower()
     assert api.get("/trends/reports/..%2Fairflow%2Fsecrets.json", headers=auth).status_code == 404

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from trendstream.cli.trends import parse_instant
-from trendstream.trends.search import Hit, NoPostsYet, search_posts
+from trendstream.trends.search import HASHTAG, Hit, NoPostsYet, search_posts
 
 
 @click.command("search")
@@ -18,8 +18,9 @@ from trendstream.trends.search import Hit, NoPostsYet, search_posts
 @click.option(
     "--since", "since_text", metavar="ISO8601", help="Only posts created at or after this time."
 )
+@click.option("--hashtag", help="Only posts with this hashtag (with or without #).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
-def search(query: str, k: int, since_text: str | None, as_json: bool) -> None:
+def search(query: str, k: int, since_text: str | None, hashtag: str | None, as_json: bool) -> None:
     """Find the posts most similar in meaning to QUERY, most similar first."""
     import json
 
@@ -29,9 +30,13 @@ def search(query: str, k: int, since_text: str | None, as_json: bool) -> None:
     if not query.strip():
         raise click.BadParameter("the query is empty", param_hint="QUERY")
     since = parse_instant(since_text) if since_text else None
+    if hashtag is not None and not HASHTAG.fullmatch(hashtag):
+        raise click.BadParameter(
+            "a hashtag is one word: letters, digits, _", param_hint="--hashtag"
+        )
     settings = get_settings()
     try:
-        hits = search_posts(settings, query, k, since)
+        hits = search_posts(settings, query, k, since, hashtag)
     except NoPostsYet as exc:
         raise click.ClickException(str(exc)) from None
     except MilvusUnavailable as exc:

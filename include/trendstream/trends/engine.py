@@ -28,6 +28,7 @@ from trendstream.trends.labels import (
 )
 from trendstream.trends.merge import merge_satellites
 from trendstream.trends.posts import Posts
+from trendstream.trends.status import trend_status
 from trendstream.trends.tracking import TrackingState, advance, match_centroids
 
 log = logging.getLogger(__name__)
@@ -241,10 +242,11 @@ def _label(
     trends = []
     for cluster, rows, words, track in zip(chosen, members, keywords, tracked, strict=False):
         centroid = clusters.centroids[cluster]
+        timeline = np.histogram(window.created_ms[rows], bins=edges)[0].tolist()
         trends.append(
             Trend(
                 trend_id=track.trend_id,
-                status=track.status,
+                status=trend_status([h[1] for h in track.history], timeline),
                 score=float(scores.score[cluster]),
                 size=int(rows.size),
                 growth=float(scores.growth[cluster]),
@@ -262,7 +264,7 @@ def _label(
                 engagement=float(window.engagement[rows].sum()),
                 first_seen=track.first_seen,
                 history=list(track.history),
-                timeline=np.histogram(window.created_ms[rows], bins=edges)[0].tolist(),
+                timeline=timeline,
                 centroid=centroid,
             )
         )

@@ -1,4 +1,5 @@
-"""Trend identity across snapshots, and its life-cycle status.
+"""Trend identity across snapshots (the status of each snapshot's size history comes from
+:mod:`.status`; the engine refines it with the within-window curve).
 
 Trends keep their ``trend_id`` by centroid similarity; the state is JSON keyed by snapshot time
 so a re-run continues from the state before it. Design: docs/trends.md#tracking
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-RISE = 1.15
-PEAK_BAND = 0.85
+from trendstream.trends.status import size_status
+
 MAX_MISSED = 2
 KEEP_STATES = 48
 
@@ -40,13 +41,6 @@ class TrackingState:
         if not self.trends:
             return np.empty((0, dimension), np.float32)
         return np.asarray([t.centroid for t in self.trends], np.float32)
-
-
-def status_of(sizes: list[int]) -> str:
-    """``emerging`` / ``peaking`` / ``fading`` from a volume history (oldest first)."""
-    if len(sizes) < 2 or sizes[-1] >= RISE * sizes[-2]:
-        return "emerging"
-    return "peaking" if sizes[-1] >= PEAK_BAND * max(sizes) else "fading"
 
 
 def match_centroids(
@@ -102,7 +96,7 @@ def advance(
                 first_seen=first_seen,
                 last_seen=stamp,
                 history=history,
-                status=status_of([h[1] for h in history]),
+                status=size_status([h[1] for h in history]),
             )
         )
     continued = set(matches.values())

@@ -9,7 +9,7 @@ from tests.support.cli import Invoke, fails_with, help_names
 
 
 def test_help(cli: Invoke) -> None:
-    help_names(cli("search", "--help"), "QUERY", "--k", "--since", "--json")
+    help_names(cli("search", "--help"), "QUERY", "--k", "--since", "--hashtag", "--json")
 
 
 def test_bad_input_is_refused(cli: Invoke) -> None:
@@ -17,6 +17,7 @@ def test_bad_input_is_refused(cli: Invoke) -> None:
     fails_with(cli("search", "solar", "--k", "0"), 2, "--k")
     fails_with(cli("search", "solar", "--since", "last week"), 2, "is not an ISO-8601 time")
     fails_with(cli("search"), 2, "Missing argument 'QUERY'")
+    fails_with(cli("search", "solar", "--hashtag", 'x" or 1'), 2, "a hashtag is one word")
 
 
 def test_no_milvus_is_a_clear_error_before_the_model_loads(cli: Invoke, dead_port: int) -> None:

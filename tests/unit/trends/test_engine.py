@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -87,6 +88,31 @@ def test_trend_keeps_its_id_in_the_next_snapshot_and_new_one_gets_a_new_id():
         40,
     ]
     assert by_text["quake"].trend_id != strike_1.trend_id
+
+
+def test_a_story_that_went_quiet_at_the_end_of_the_window_is_fading_though_it_grew():
+    rng = np.random.default_rng(1)
+    centres: dict[str, np.ndarray] = {}
+    _, first = _snapshot(rng, centres, AT, [Topic("strike", 20)])
+    at = AT + timedelta(minutes=5)
+    window, _ = _snapshot(rng, centres, at, [Topic("strike", 40)], previous=first.state)
+    # The same posts, but the strike's all in the window's first half: it fell silent since.
+    start, middle = _ms(at - WINDOW), _ms(at - WINDOW / 2)
+    strike = np.array([t.startswith("strike") for t in window.texts])
+    created = window.created_ms.copy()
+    created[strike] = np.linspace(start, middle, int(strike.sum()), dtype=np.int64)
+    quiet = detect_trends(
+        replace(window, created_ms=created),
+        empty_posts(64),
+        at=at,
+        window_start=at - WINDOW,
+        baseline_seconds=BASELINE.total_seconds(),
+        config=DEFAULT_CONFIG,
+        previous=first.state,
+    )
+    (trend,) = [t for t in quiet.trends if t.trend_id == first.trends[0].trend_id]
+    assert [h[1] for h in trend.history] == [20, 40] and trend.timeline[-3:] == [0, 0, 0]
+    assert trend.status == "fading"
 
 
 def test_empty_window_and_baseline():

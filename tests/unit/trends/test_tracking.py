@@ -7,18 +7,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from tests.support.synthetic import around, unit
-from trendstream.trends.tracking import StateStore, advance, match_centroids, status_of
+from trendstream.trends.tracking import StateStore, advance, match_centroids
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
-
-
-def test_status_transitions_follow_volume():
-    assert status_of([10]) == "emerging"
-    assert status_of([10, 30]) == "emerging"
-    assert status_of([10, 30, 31]) == "peaking"
-    assert status_of([10, 30, 27]) == "peaking"
-    assert status_of([10, 30, 12]) == "fading"
-    assert status_of([10, 30, 12, 40]) == "emerging"
 
 
 def test_matching_is_one_to_one_and_thresholded():
