@@ -58,6 +58,12 @@ class Paths:
         return self.state_dir / "quality"
 
     @property
+    def data_docs_dir(self) -> Path:
+        """Great Expectations Data Docs (static HTML, ``index.html`` at the top) that the
+        data_quality DAG rebuilds after each suite; the Trends page serves them."""
+        return self.quality_dir / "data_docs"
+
+    @property
     def kafka_data_dir(self) -> Path:
         """The local broker's log dir (durable across restarts)."""
         return self.state_dir / "kafka"
