@@ -1,0 +1,103 @@
+"""Great Expectations Data Docs: the quality results as the static HTML site users read.
+
+Validations run in a file-backed GE project under ``<state_dir>/quality/gx`` so every run's
+result is kept and the site at ``paths.data_docs_dir`` lists them all (an ephemeral context
+forgets them). The suites run as parallel DAG tasks and GE rewrites one project config file, so
+a file lock serialises whole validations.
+Design: docs/quality.md#data-docs
+"""
+
+from __future__ import annotations
+
+import copy
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trendstream.core.settings import Settings
+from trendstream.quality.suites import SuiteSpec
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+SITE = "trendstream"
+LOCK = "quality-gx"
+
+
+def site_config(base_directory: Path) -> dict[str, Any]:
+    """A static Data Docs site written as files under ``base_directory`` (pure)."""
+    return {
+        "class_name": "SiteBuilder",
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str(base_directory),
+        },
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+
+
+def index_page(settings: Settings) -> Path:
+    """The Data Docs entry page (exists once a suite has run)."""
+    return settings.paths.data_docs_dir / "index.html"
+
+
+@contextmanager
+def project(settings: Settings) -> Iterator[Any]:
+    """The GE file context, held exclusively, with our site pointed at ``data_docs_dir``."""
+    import great_expectations as gx
+
+    lock = settings.paths.lock_file(LOCK)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            context = gx.get_context(mode="file", project_root_dir=str(settings.paths.quality_dir))
+            context.variables.progress_bars = {"globally": False}
+            wanted = site_config(settings.paths.data_docs_dir)
+            sites = context.variables.data_docs_sites or {}
+            # Rewritten when the state dir moved: the site path is stored absolute.
+            if sites.get(SITE) != wanted:
+                if SITE in sites:
+                    context.update_data_docs_site(SITE, wanted)
+                else:
+                    context.add_data_docs_site(SITE, wanted)
+            yield context
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_with_docs(context: Any, suite: SuiteSpec, frame: pd.DataFrame) -> Any:
+    """Validate ``frame`` through a checkpoint that stores the result and updates the site;
+    returns GE's ``ExpectationSuiteValidationResult``."""
+    import great_expectations as gx
+
+    source = context.data_sources.add_or_update_pandas(f"{suite.name}_source")
+    try:
+        batch = source.get_asset(suite.name).get_batch_definition(f"{suite.name}_batch")
+    except (LookupError, KeyError):  # the first run in this state dir
+        asset = source.add_dataframe_asset(suite.name)
+        batch = asset.add_batch_definition_whole_dataframe(f"{suite.name}_batch")
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(
+            name=f"{suite.name}_validation",
+            data=batch,
+            suite=context.suites.add_or_update(
+                gx.ExpectationSuite(
+                    name=suite.name, expectations=[copy.copy(e) for e in suite.expectations]
+                )
+            ),
+        )
+    )
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=f"{suite.name}_checkpoint",
+            validation_definitions=[definition],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[SITE])],
+        )
+    )
+    outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+    return next(iter(outcome.run_results.values()))
