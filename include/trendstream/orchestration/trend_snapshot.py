@@ -8,8 +8,10 @@ from typing import Any
 
 from trendstream.core.settings import Settings
 from trendstream.orchestration.alerts import dag_default_args
+from trendstream.orchestration.run_params import SNAPSHOT_PARAMS, given
 
 DEFAULT_ARGS = dag_default_args()
+PARAMS = SNAPSHOT_PARAMS
 
 
 def snapshot_for_run(conf: Mapping[str, Any], settings: Settings | None = None) -> dict[str, Any]:
@@ -17,7 +19,7 @@ def snapshot_for_run(conf: Mapping[str, Any], settings: Settings | None = None) 
     from trendstream.orchestration.connections import task_settings
     from trendstream.trends.snapshot import run_snapshot
 
-    settings = settings or task_settings()
+    settings, conf = settings or task_settings(), given(conf)
     at = datetime.fromisoformat(str(conf["at"]).replace("Z", "+00:00")) if conf.get("at") else None
     window = (
         timedelta(minutes=float(conf["window_minutes"])) if conf.get("window_minutes") else None
