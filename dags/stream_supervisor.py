@@ -27,8 +27,9 @@ offsets, a time that is not ISO-8601). The job restarts on a fresh checkpoint fr
 Milvus upserts by tweet id, so re-embedding is idempotent. Leave both empty for a normal
 tick.
 
-When the restart budget is spent the task fails and the failure callback writes an alert
-to `<state_dir>/alerts/alerts.jsonl`.
+When the restart budget is spent the task fails and the failure callback raises an alert:
+a line in `<state_dir>/alerts/alerts.jsonl`, then e-mail (`alerts.email_to` over the SMTP
+connection) and Slack (when the `slack_alerts` connection exists).
 """
 
 from __future__ import annotations

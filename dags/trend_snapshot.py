@@ -7,6 +7,9 @@ them against the previous snapshot, and writes the report: JSON + HTML under
 `<state_dir>/reports/` with an `index.html`. The **Trends** view in the Airflow UI lists these
 snapshots and shows the latest one.
 
+When a trend reaches the top that was not there at the last alert, the task raises an
+alert (file, then e-mail / Slack where configured).
+
 The task declares the `trendstream://reports/snapshots` Asset as its outlet, so downstream
 DAGs can be scheduled on new snapshots (`schedule=[Asset("trendstream://reports/snapshots")]`).
 
