@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import copy
 import fcntl
+import html
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import pandas as pd
 
@@ -26,6 +30,8 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 SITE = "trendstream"
 LOCK = "quality-gx"
+KEEP_RUNS = 500  # runs listed on the index page (every 15 minutes: about 5 days)
+RUNS_FILE = "runs.json"
 
 
 def site_config(base_directory: Path) -> dict[str, Any]:
@@ -100,4 +106,55 @@ def run_with_docs(context: Any, suite: SuiteSpec, frame: pd.DataFrame) -> Any:
         )
     )
     outcome = checkpoint.run(batch_parameters={"dataframe": frame})
-    return next(iter(outcome.run_results.values()))
+    key, result = next(iter(outcome.run_results.items()))
+    _index_run(context, key, suite.name, bool(result.success))
+    return result
+
+
+def _index_run(context: Any, key: Any, suite: str, success: bool) -> None:
+    """Add the run's page to our ledger and rewrite ``index.html`` from it. GE's own index
+    draws its table with JavaScript from CDNs, which an offline browser never loads."""
+    [site] = context.get_docs_sites_urls(resource_identifier=key, site_name=SITE)
+    docs = Path(context.variables.data_docs_sites[SITE]["store_backend"]["base_directory"])
+    page = Path(url2pathname(urlsplit(site["site_url"]).path)).relative_to(docs)
+    ledger = docs / RUNS_FILE
+    runs = json.loads(ledger.read_text()) if ledger.exists() else []
+    at = key.run_id.run_time.isoformat(timespec="seconds")
+    runs = [{"suite": suite, "at": at, "success": success, "page": page.as_posix()}, *runs]
+    ledger.write_text(json.dumps(runs[:KEEP_RUNS], indent=1))
+    (docs / "index.html").write_text(render_index(runs[:KEEP_RUNS]))
+
+
+def render_index(runs: list[dict[str, Any]]) -> str:
+    """The Data Docs entry page: the latest run per suite, then every run, newest first —
+    plain HTML, no scripts (pure)."""
+
+    def row(run: dict[str, Any]) -> str:
+        mark = "&#10004; passed" if run["success"] else "&#10008; failed"
+        cls = "ok" if run["success"] else "bad"
+        suite = html.escape(run["suite"])
+        return (
+            f'<tr><td>{suite}</td><td class="{cls}">{mark}</td>'
+            f'<td><a href="{html.escape(run["page"])}">{html.escape(run["at"])}</a></td>'
+            f'<td><a href="expectations/{suite}.html">suite</a></td></tr>'
+        )
+
+    latest = {r["suite"]: r for r in reversed(runs)}
+    head = "<tr><th>suite</th><th>result</th><th>run (UTC)</th><th>expectations</th></tr>"
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Data quality · Data Docs</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; }}
+table {{ border-collapse: collapse; margin-bottom: 2rem; }}
+td, th {{ padding: .3rem .8rem; border-bottom: 1px solid #ddd; text-align: left; }}
+.ok {{ color: #1a7f37; }} .bad {{ color: #cf222e; font-weight: bold; }}
+</style></head><body>
+<h1>Data quality</h1>
+<p>Great Expectations validations run by the <code>data_quality</code> DAG; each run links
+its Data Docs page (every expectation, its outcome and unexpected values).</p>
+<h2>Latest per suite</h2>
+<table>{head}{"".join(row(latest[s]) for s in sorted(latest))}</table>
+<h2>All runs</h2>
+<table>{head}{"".join(row(r) for r in runs)}</table>
+</body></html>
+"""

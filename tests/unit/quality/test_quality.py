@@ -135,7 +135,8 @@ def test_every_run_lands_in_the_data_docs_site(settings: Settings) -> None:
     assert len(pages) == 2, pages
     html = index.read_text()
     assert all(p.relative_to(index.parent).as_posix() in html for p in pages), html[:500]
-    assert "ge-success-icon" in html and "ge-failed-icon" in html
+    assert "passed" in html and "failed" in html and "<script" not in html  # works offline
+    assert "age_s" in pages[-1].read_text()  # GE's page names the broken expectation
 
 
 def check_vectors(settings: Settings, frame: pd.DataFrame):
