@@ -61,12 +61,12 @@ def send(settings: Settings, record: dict[str, Any], channels: list[tuple[str, s
     delivery error is logged, never raised: the alert is already in the file."""
     sent = []
     for kind, conn_id in channels:
-        if not _exists(conn_id):
-            log.info("alert channel %s skipped: no Airflow connection %r", kind, conn_id)
-            continue
         try:
+            if not _exists(conn_id):
+                log.info("alert channel %s skipped: no Airflow connection %r", kind, conn_id)
+                continue
             notifier(settings, kind, conn_id, record).notify({})
-        except Exception:  # noqa: BLE001 - any transport error; the file has the alert
+        except Exception:  # noqa: BLE001 - lookup or transport error; the file has the alert
             log.exception("alert delivery via %s (%s) failed", kind, conn_id)
             continue
         sent.append(kind)
