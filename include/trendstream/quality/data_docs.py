@@ -121,8 +121,11 @@ def _index_run(context: Any, key: Any, suite: str, success: bool) -> None:
     runs = json.loads(ledger.read_text()) if ledger.exists() else []
     at = key.run_id.run_time.isoformat(timespec="seconds")
     runs = [{"suite": suite, "at": at, "success": success, "page": page.as_posix()}, *runs]
-    ledger.write_text(json.dumps(runs[:KEEP_RUNS], indent=1))
-    (docs / "index.html").write_text(render_index(runs[:KEEP_RUNS]))
+    for dropped in runs[KEEP_RUNS:]:  # the site keeps what the index lists
+        (docs / dropped["page"]).unlink(missing_ok=True)
+    runs = runs[:KEEP_RUNS]
+    ledger.write_text(json.dumps(runs, indent=1))
+    (docs / "index.html").write_text(render_index(runs))
 
 
 def render_index(runs: list[dict[str, Any]]) -> str:
