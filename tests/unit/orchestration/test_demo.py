@@ -7,18 +7,17 @@ from datetime import UTC, datetime, timedelta
 from trendstream.orchestration.demo import snapshot_times
 
 START = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+WINDOW = timedelta(minutes=10)
 
 
-def test_every_five_minutes_through_the_span_ending_at_its_end() -> None:
-    times = snapshot_times(START, START + timedelta(minutes=30))
-    assert [t - START for t in times] == [timedelta(minutes=m) for m in (5, 10, 15, 20, 25, 30)]
+def minutes(*m: float) -> list[datetime]:
+    return [START + timedelta(minutes=x) for x in m]
+
+
+def test_every_five_minutes_once_a_baseline_exists_ending_at_the_end() -> None:
+    assert snapshot_times(START, START + timedelta(minutes=30), WINDOW) == minutes(15, 20, 25, 30)
 
 
 def test_a_span_not_a_multiple_of_the_step_still_ends_at_its_end() -> None:
-    end = START + timedelta(minutes=12)
-    assert snapshot_times(START, end) == [
-        START + timedelta(minutes=5),
-        START + timedelta(minutes=10),
-        end,
-    ]
-    assert snapshot_times(START, START + timedelta(minutes=3)) == [START + timedelta(minutes=3)]
+    assert snapshot_times(START, START + timedelta(minutes=22), WINDOW) == minutes(15, 20, 22)
+    assert snapshot_times(START, START + timedelta(minutes=3), WINDOW) == minutes(3)
