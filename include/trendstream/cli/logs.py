@@ -57,7 +57,10 @@ def configure(verbose: int, log_file: Path | None, libraries: tuple[str, ...] = 
         to_file.setLevel(logging.INFO)
         to_file.setFormatter(logging.Formatter(FORMAT))
         root.addHandler(to_file)
-    logging.captureWarnings(True)  # warnings.warn -> the "py.warnings" logger -> the file
+    # warnings.warn -> the "py.warnings" logger -> the file. Off first: a second call is a
+    # no-op in logging, even when someone restored warnings.showwarning in between (pytest).
+    logging.captureWarnings(False)
+    logging.captureWarnings(True)
     for library in libraries:
         __import__(library)
         for name in SELF_CONFIGURING[library]:
