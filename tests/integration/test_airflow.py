@@ -284,6 +284,11 @@ def test_dag_test_data_quality_passes_on_the_streamed_data(
         "stream": True,
     }
     assert results["vectors"]["batch"]["rows"] > 0 and results["analytics"]["rows"] > 0
+    # The user's view: the Data Docs site lists each suite's run, linking GE's pages.
+    index = (settings.paths.data_docs_dir / "index.html").read_text()
+    for suite in ("analytics", "vectors", "stream"):
+        assert f"validations/{suite}/" in index
+    assert next(settings.paths.data_docs_dir.glob("validations/vectors/**/*.html")).is_file()
 
 
 def test_dag_test_milvus_maintenance_runs_while_the_stream_writes(
