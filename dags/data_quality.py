@@ -9,10 +9,12 @@ Great Expectations suites over recent data, every 15 minutes:
   `created_at` neither in the future nor before 2006;
 - **stream** — dead-letter rate and consumer lag under their thresholds.
 
-A failing suite fails its task with the expectations that broke in the error, writes a
-quarantine record naming the offending batch under `<state_dir>/quality/quarantine/`, and
-keeps the validation result JSON under `<state_dir>/quality/<suite>/` (linked from the
-Trends view).
+Every run is rendered into the Great Expectations **Data Docs** site (HTML, one page per
+validation, an index with pass/fail) under `<state_dir>/quality/data_docs/`, which the Trends
+page links. A failing suite fails its task with the expectations that broke in the error
+(and raises an alert), writes a quarantine record naming the offending batch under
+`<state_dir>/quality/quarantine/`, and keeps the validation result JSON under
+`<state_dir>/quality/<suite>/`.
 """
 
 from __future__ import annotations

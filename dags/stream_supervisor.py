@@ -20,22 +20,27 @@ Helm chart renders). Its fixed name is the lock: a new try re-attaches to the ru
 application instead of starting a second one; the Spark operator's restart policy restarts
 the driver.
 
-**Replay**: trigger with conf `{"from_offsets": {"tweets": {"0": 120}}}` or
-`{"from_time": "2026-11-21T10:00:00Z"}` — the job restarts on a fresh checkpoint from there;
-Milvus upserts by tweet id, so re-embedding is idempotent.
+**Replay**: trigger with the params `from_offsets` (`{"tweets": {"0": 120}}`, or `{"0": 120}`
+for the tweets topic) or `from_time` (`2026-11-21T10:00:00Z`) — from the trigger form or as
+conf over the REST API; Airflow refuses a run whose values break their schema (negative
+offsets, a time that is not ISO-8601). The job restarts on a fresh checkpoint from there;
+Milvus upserts by tweet id, so re-embedding is idempotent. Leave both empty for a normal
+tick.
 
-When the restart budget is spent the task fails and the failure callback writes an alert
-to `<state_dir>/alerts/alerts.jsonl`.
+When the restart budget is spent the task fails and the failure callback raises an alert:
+a line in `<state_dir>/alerts/alerts.jsonl`, then e-mail (`alerts.email_to` over the SMTP
+connection) and Slack (when the `slack_alerts` connection exists).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import Param, dag, task
 
 from trendstream.orchestration.stream_supervisor import (
     DEFAULT_ARGS,
+    PARAMS,
     application_for_run,
     kubernetes_target,
     supervise_or_replay,
@@ -54,6 +59,7 @@ ON_KUBERNETES = CLUSTER is not None
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    params={name: Param(**schema) for name, schema in PARAMS.items()},
     tags=["trendstream", "stream", "supervisor"],
 )
 def stream_supervisor():
@@ -63,8 +69,8 @@ def stream_supervisor():
         )
 
         @task
-        def spark_application() -> dict:
-            return application_for_run(get_current_context()["dag_run"].conf or {})
+        def spark_application(params: dict | None = None) -> dict:
+            return application_for_run(params or {})
 
         manifest = spark_application()
         SparkKubernetesOperator(
@@ -81,9 +87,9 @@ def stream_supervisor():
     else:
 
         @task(execution_timeout=timedelta(minutes=5))
-        def supervise() -> dict:
-            """One supervisor tick, or a replay when the run's conf asks for one."""
-            return supervise_or_replay(get_current_context()["dag_run"].conf or {})
+        def supervise(params: dict | None = None) -> dict:
+            """One supervisor tick, or a replay when the run's params ask for one."""
+            return supervise_or_replay(params or {})
 
         supervise()
 

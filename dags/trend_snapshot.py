@@ -7,20 +7,24 @@ them against the previous snapshot, and writes the report: JSON + HTML under
 `<state_dir>/reports/` with an `index.html`. The **Trends** view in the Airflow UI lists these
 snapshots and shows the latest one.
 
+When a trend reaches the top that was not there at the last alert, the task raises an
+alert (file, then e-mail / Slack where configured).
+
 The task declares the `trendstream://reports/snapshots` Asset as its outlet, so downstream
 DAGs can be scheduled on new snapshots (`schedule=[Asset("trendstream://reports/snapshots")]`).
 
-Conf (optional): `{"at": "2026-11-21T10:00:00Z", "window_minutes": 15}` to snapshot another
-moment or window.
+Params (optional, in the trigger form or as conf): `at` (ISO-8601, e.g.
+`2026-11-21T10:00:00Z`) and `window_minutes` (0 < m ≤ 1440) to snapshot another moment or
+window; Airflow refuses a run with a value that breaks the schema.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, dag, get_current_context, task
+from airflow.sdk import Asset, Param, dag, task
 
-from trendstream.orchestration.trend_snapshot import DEFAULT_ARGS, snapshot_for_run
+from trendstream.orchestration.trend_snapshot import DEFAULT_ARGS, PARAMS, snapshot_for_run
 
 SNAPSHOTS = Asset("trendstream://reports/snapshots")
 
@@ -33,12 +37,13 @@ SNAPSHOTS = Asset("trendstream://reports/snapshots")
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    params={name: Param(**schema) for name, schema in PARAMS.items()},
     tags=["trendstream", "trends", "reports"],
 )
 def trend_snapshot():
     @task(outlets=[SNAPSHOTS], execution_timeout=timedelta(minutes=10))
-    def snapshot() -> dict:
-        return snapshot_for_run(get_current_context()["dag_run"].conf or {})
+    def snapshot(params: dict | None = None) -> dict:
+        return snapshot_for_run(params or {})
 
     snapshot()
 

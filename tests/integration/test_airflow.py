@@ -23,7 +23,7 @@ from tests.support.sandbox import isolated_settings
 from tests.support.subprocess_json import run_python_json
 from trendstream.core.settings import Settings
 from trendstream.orchestration import local_job
-from trendstream.orchestration.airflow_api import AirflowClient
+from trendstream.orchestration.airflow_api import AirflowApiError, AirflowClient
 from trendstream.orchestration.supervisor import Action, stop_supervised_job, supervise_once
 from trendstream.platform.airflow import airflow_env, airflow_url, credentials
 from trendstream.stream.heartbeat import Heartbeat
@@ -98,9 +98,17 @@ def test_trigger_trend_snapshot_over_rest_and_see_it_in_the_trends_view(
     auth = bearer(token)
     login = credentials(airflow_platform)
     with AirflowClient(login.url, login.username, login.password) as client:
+        # The params' schemas are checked before a run exists: bad values are refused.
+        for bad in ({"window_minutes": -5}, {"at": "yesterday"}):
+            with pytest.raises(AirflowApiError, match=r": 400 .*" + next(iter(bad))):
+                client.trigger("trend_snapshot", bad)
+        with pytest.raises(AirflowApiError, match=": 400 "):
+            client.trigger("stream_supervisor", {"from_offsets": {"0": -1}})
         client.set_paused("trend_snapshot", False)
         try:
-            run_id = client.trigger("trend_snapshot", {"window_minutes": 5})
+            run_id = client.trigger(
+                "trend_snapshot", {"window_minutes": 5, "at": datetime.now(UTC).isoformat()}
+            )
             started = time.monotonic()
             assert client.wait("trend_snapshot", run_id, timeout_s=300) == "success"
         finally:
@@ -276,6 +284,11 @@ def test_dag_test_data_quality_passes_on_the_streamed_data(
         "stream": True,
     }
     assert results["vectors"]["batch"]["rows"] > 0 and results["analytics"]["rows"] > 0
+    # The user's view: the Data Docs site lists each suite's run, linking GE's pages.
+    index = (settings.paths.data_docs_dir / "index.html").read_text()
+    for suite in ("analytics", "vectors", "stream"):
+        assert f"validations/{suite}/" in index
+    assert next(settings.paths.data_docs_dir.glob("validations/vectors/**/*.html")).is_file()
 
 
 def test_dag_test_milvus_maintenance_runs_while_the_stream_writes(

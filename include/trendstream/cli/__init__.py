@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import logging
 
 import click
 
 from trendstream import __version__
-from trendstream.core.settings import SettingsError
+from trendstream.cli import logs
+from trendstream.core.settings import SettingsError, get_settings
 
 # (module, attribute) of every sub-command; a module adds itself with one line here.
 COMMANDS: list[tuple[str, str]] = [
@@ -24,6 +24,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("dags", "dags"),
     ("demo", "demo"),
 ]
+# Commands that talk to Milvus: pymilvus's console handlers are rerouted before they run.
+MILVUS_COMMANDS = {"demo", "trends", "search", "stream"}
 
 
 class _Main(click.Group):
@@ -39,11 +41,18 @@ class _Main(click.Group):
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="trendstream")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-def main(verbose: int) -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="More log output (-vv for debug); also shows libraries' logs, kept in logs/cli.log.",
+)
+@click.pass_context
+def main(ctx: click.Context, verbose: int) -> None:
     """trendstream: Kafka → Spark → Milvus semantic trend detection, run by Airflow."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_file = get_settings().paths.log_file("cli")
+    libraries = ("pymilvus",) if ctx.invoked_subcommand in MILVUS_COMMANDS else ()
+    logs.configure(verbose, log_file, libraries)
 
 
 for _module, _attr in COMMANDS:

@@ -78,6 +78,12 @@ def demo(minutes: float, rate: float, seed: int, no_airflow: bool) -> None:
             " ".join(f"#{h}" for h in trend["hashtags"][:3]),
         )
     console.print(trends)
+    tracked = {trend_id for _at, ids in result.snapshots for trend_id in ids}
+    console.print(
+        f"{len(result.snapshots)} snapshots through the sample "
+        f"(every 5 minutes, as the trend_snapshot DAG runs): {len(tracked)} trends tracked; "
+        "the table shows the latest"
+    )
     console.print(f"report: {result.report_html}\njson:   {result.report_json}")
     if result.airflow_url:
         console.rule("Airflow")

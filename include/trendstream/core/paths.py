@@ -113,6 +113,11 @@ class Paths:
         return self.state_dir / "alerts" / "alerts.jsonl"
 
     @property
+    def top_trend_file(self) -> Path:
+        """The top trend last alerted on, so one trend at the top alerts once."""
+        return self.run_dir / "top-trend.json"
+
+    @property
     def milvus_stats_file(self) -> Path:
         """What each milvus_maintenance step did, one JSON line per step run."""
         return self.state_dir / "milvus" / "stats.jsonl"

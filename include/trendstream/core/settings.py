@@ -241,6 +241,17 @@ class QualitySettings(BaseModel):
     max_lag: int = Field(default=200_000, ge=0)
 
 
+class AlertSettings(BaseModel):
+    """Where alerts go besides ``<state_dir>/alerts/alerts.jsonl`` (always written): e-mail
+    through an Airflow SMTP connection when ``email_to`` is set, Slack through an Airflow
+    Slack-webhook connection when that connection exists. Empty conn id: channel off."""
+
+    email_to: list[str] = Field(default_factory=list)
+    email_from: str = "trendstream@localhost"
+    smtp_conn_id: str = "smtp_default"
+    slack_conn_id: str = "slack_alerts"
+
+
 class FaultSettings(BaseModel):
     """Fault injection for crash tests (:mod:`trendstream.core.faults`); empty in production."""
 
@@ -269,6 +280,7 @@ class Settings(BaseSettings):
     airflow: AirflowSettings = Field(default_factory=AirflowSettings)
     trends: TrendSettings = Field(default_factory=TrendSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     sources: SourcesSettings = Field(default_factory=SourcesSettings)
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
     limits: Limits = Field(default_factory=Limits)

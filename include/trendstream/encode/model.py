@@ -143,6 +143,9 @@ def _load(model_settings: ModelSettings) -> Encoder:
             f"settings.model.quantize={model_settings.quantize!r}; expected one of {QUANTIZE_MODES}"
         )
     go_offline()
+    # Hugging Face's "Loading weights" bar is console noise for a one-second load; read when
+    # huggingface_hub is first imported (just below), so set before it.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     source = resolve_model_source(model_settings)
     device = pick_device(model_settings.device)
     threads = configure_threads(model_settings.threads)

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 DEMO_DAGS = ("stream_supervisor", "milvus_maintenance", "data_quality", "trend_snapshot")
 SNAPSHOT_DAG = "trend_snapshot"
+# The trend_snapshot DAG's schedule: the demo replays it over the sample's span.
+SNAPSHOT_EVERY = timedelta(minutes=5)
 
 
 @dataclass
@@ -31,6 +33,8 @@ class DemoResult:
     milvus_rows: int = 0
     top_hashtags: list[tuple[str, int]] = field(default_factory=list)
     trends: list[dict[str, Any]] = field(default_factory=list)
+    # (snapshot time, trend ids ranked) of each snapshot taken through the sample's span
+    snapshots: list[tuple[datetime, list[str]]] = field(default_factory=list)
     report_html: Path | None = None
     report_json: Path | None = None
     airflow_url: str = ""
@@ -63,7 +67,9 @@ def run_demo(
     result.milvus_rows, result.top_hashtags = _stored(
         settings, now - timedelta(minutes=minutes), now
     )
-    _snapshot(settings, now, result, note)
+    window = timedelta(minutes=settings.trends.window_minutes)
+    times = snapshot_times(now - timedelta(minutes=minutes), now, window)
+    _snapshots(settings, times, result, note)
     if with_airflow:
         _airflow(settings, result, note)
     return result
@@ -106,11 +112,30 @@ def _stored(
     return rows, (tags.most_common(10) if tags else [])
 
 
-def _snapshot(settings: Settings, at: datetime, result: DemoResult, note) -> None:
+def snapshot_times(
+    start: datetime, end: datetime, window: timedelta, every: timedelta = SNAPSHOT_EVERY
+) -> list[datetime]:
+    """When the trend_snapshot DAG would have run over ``start``..``end``: every ``every``,
+    and at ``end`` (pure). The first is once ``every`` of data lies before its window: with
+    no baseline every topic looks new (measured: 19 "trends" instead of the planted one)."""
+    times, at = [], start + window + every
+    while at < end:
+        times.append(at)
+        at += every
+    return [*times, end]
+
+
+def _snapshots(settings: Settings, times: list[datetime], result: DemoResult, note) -> None:
+    """Snapshot the sample as the schedule would have, oldest first, so tracking links the
+    trends across snapshots and the timelines show stories emerge, peak and fade."""
     from trendstream.trends.snapshot import run_snapshot
 
-    note("taking a trend snapshot of the last window")
-    snapshot = run_snapshot(settings, at=at)
+    note(f"taking {len(times)} trend snapshots, one every {SNAPSHOT_EVERY.seconds // 60} minutes")
+    for i, at in enumerate(times, 1):
+        snapshot = run_snapshot(settings, at=at)
+        ids = [t["trend_id"] for t in snapshot.payload["trends"]]
+        result.snapshots.append((at, ids))
+        note(f"  snapshot {i}/{len(times)} at {at:%H:%M}: {len(ids)} trends")
     result.trends = snapshot.payload["trends"]
     result.report_html = snapshot.paths.html
     result.report_json = snapshot.paths.json

@@ -12,8 +12,10 @@ from typing import Any
 
 from trendstream.core.settings import Deployment, KubernetesSettings, Settings, get_settings
 from trendstream.orchestration.alerts import dag_default_args
+from trendstream.orchestration.run_params import REPLAY_PARAMS, given
 
 DEFAULT_ARGS = dag_default_args(timedelta(seconds=20), retry_exponential_backoff=True)
+PARAMS = REPLAY_PARAMS
 
 
 def kubernetes_target() -> KubernetesSettings | None:
@@ -24,12 +26,12 @@ def kubernetes_target() -> KubernetesSettings | None:
 
 
 def supervise_or_replay(conf: Mapping[str, Any], settings: Settings | None = None) -> dict:
-    """One supervisor tick, or a replay when the run's conf asks for one."""
+    """One supervisor tick, or a replay when the run's params ask for one."""
     from trendstream.orchestration.connections import task_settings
     from trendstream.orchestration.replay import is_replay, start_replay
     from trendstream.orchestration.supervisor import supervise_once
 
-    settings = settings or task_settings()
+    settings, conf = settings or task_settings(), given(conf)
     if is_replay(conf):
         return start_replay(settings, conf)
     return supervise_once(settings).as_dict()
@@ -43,7 +45,7 @@ def application_for_run(
     from trendstream.orchestration.replay import is_replay, replay_plan_for
     from trendstream.orchestration.spark_application import build_spark_application
 
-    settings = settings or task_settings()
+    settings, conf = settings or task_settings(), given(conf)
     manifest = build_spark_application(settings)
     if is_replay(conf):
         env = [{"name": k, "value": v} for k, v in replay_plan_for(settings, conf).env.items()]

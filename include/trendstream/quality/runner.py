@@ -1,14 +1,13 @@
-"""Validate a frame against a suite; keep the result; quarantine the batch when it fails.
+"""Validate a frame against a suite; keep the result (JSON and Data Docs); quarantine the batch
+when it fails.
 
 Design: docs/quality.md#runner
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,11 +16,10 @@ from typing import Any
 import pandas as pd
 
 from trendstream.core.settings import Settings
+from trendstream.quality.data_docs import project, run_with_docs
 from trendstream.quality.suites import SuiteSpec
 
 log = logging.getLogger(__name__)
-
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
 class QualityCheckFailed(RuntimeError):
@@ -54,24 +52,10 @@ class QualityResult:
 def validate(
     settings: Settings, suite: SuiteSpec, frame: pd.DataFrame, batch_ref: dict[str, Any]
 ) -> QualityResult:
-    """Run ``suite`` on ``frame``; records the outcome, never raises on failure itself."""
-    import great_expectations as gx
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False}
-    asset = context.data_sources.add_pandas(f"{suite.name}_source").add_dataframe_asset(suite.name)
-    definition = gx.ValidationDefinition(
-        name=f"{suite.name}_validation",
-        data=asset.add_batch_definition_whole_dataframe(f"{suite.name}_batch"),
-        suite=context.suites.add(
-            gx.ExpectationSuite(
-                name=suite.name, expectations=[copy.copy(e) for e in suite.expectations]
-            )
-        ),
-    )
-    outcome = context.validation_definitions.add(definition).run(
-        batch_parameters={"dataframe": frame}
-    )
+    """Run ``suite`` on ``frame``; records the outcome (result JSON, Data Docs page), never
+    raises on failure itself."""
+    with project(settings) as context:
+        outcome = run_with_docs(context, suite, frame)
     failed = [_describe(r) for r in outcome.results if not r.success]
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     document = {

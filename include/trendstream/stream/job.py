@@ -23,6 +23,7 @@ from trendstream.core.faults import load_hook
 from trendstream.core.paths import package_parent
 from trendstream.core.settings import Deployment
 from trendstream.stream.heartbeat import Heartbeat
+from trendstream.stream.quiet_driver import start_quiet_gateway
 from trendstream.stream.sink import STAGES, BatchReport, EmbedSink
 from trendstream.stream.source import client_options, read_kafka, register_publisher
 
@@ -95,6 +96,8 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
         builder = builder.master(settings.stream.master).config(
             "spark.driver.memory", settings.stream.driver_memory
         )
+        # Our JVM, its output in the log file (the builder has no public getter for options).
+        start_quiet_gateway(settings, {k: str(v) for k, v in builder._options.items()})
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark

@@ -232,6 +232,7 @@ def test_failure_callback_writes_an_alert(tmp_path: Path, monkeypatch) -> None:
     from trendstream.core.settings import get_settings
 
     monkeypatch.setenv("TRENDSTREAM_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("TRENDSTREAM_ALERTS__SLACK_CONN_ID", "")  # file only: no Airflow here
     get_settings.cache_clear()
     try:
         ti = type(

@@ -12,6 +12,7 @@ import pytest
 
 from trendstream.core.settings import Settings
 from trendstream.quality import frames, suites
+from trendstream.quality.data_docs import index_page
 from trendstream.quality.runner import QualityCheckFailed, latest_results, validate
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -122,6 +123,20 @@ def test_analytics_suite_names_the_broken_expectation(settings: Settings, corrup
         and quarantine["failed"] == result.failed
     )
     assert latest_results(settings)["analytics"]["success"] is False
+
+
+def test_every_run_lands_in_the_data_docs_site(settings: Settings) -> None:
+    """Data Docs (HTML) are the user's view: one page per validation run, listed by the index."""
+    check_analytics(settings, hashtag_windows())
+    check_analytics(settings, hashtag_windows(newest_age_s=3600))  # stale: fails
+    index = index_page(settings)
+    assert index.parent == settings.paths.data_docs_dir
+    pages = sorted((settings.paths.data_docs_dir / "validations" / "analytics").rglob("*.html"))
+    assert len(pages) == 2, pages
+    html = index.read_text()
+    assert all(p.relative_to(index.parent).as_posix() in html for p in pages), html[:500]
+    assert "passed" in html and "failed" in html and "<script" not in html  # works offline
+    assert "age_s" in pages[-1].read_text()  # GE's page names the broken expectation
 
 
 def check_vectors(settings: Settings, frame: pd.DataFrame):
