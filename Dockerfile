@@ -14,6 +14,7 @@
 
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
+ARG NODE_IMAGE=node:20-bookworm-slim
 
 # ---------------------------------------------------------------- jvm: Spark's connector + our parser
 # The same pom the local set-up resolves, so the image and a laptop run the same jars; only
@@ -22,6 +23,13 @@ FROM ${MAVEN_IMAGE} AS jvm
 WORKDIR /src
 COPY jvm/ jvm/
 RUN mvn -q -B -f jvm/pom.xml -pl spark,parse package dependency:copy-dependencies && ls jvm/lib/spark/
+
+# ---------------------------------------------------------------- web: the Trends page's vega scripts
+# The same package-lock scripts/setup.sh installs, served by the page itself (no CDN).
+FROM ${NODE_IMAGE} AS web
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 # ---------------------------------------------------------------- build: the virtualenv
 FROM ${BASE_IMAGE} AS build
@@ -109,6 +117,7 @@ COPY --chown=${APP_UID}:${APP_UID} plugins/ plugins/
 COPY --chown=${APP_UID}:${APP_UID} include/ include/
 COPY --chown=${APP_UID}:${APP_UID} spark_jobs/ spark_jobs/
 COPY --from=jvm /src/jvm/lib/ jvm/lib/
+COPY --from=web /src/web/node_modules/ web/node_modules/
 
 ENV PATH=/opt/venv/bin:$PATH \
     VIRTUAL_ENV=/opt/venv \
