@@ -109,8 +109,13 @@ class ModelSettings(BaseModel):
     device: str = "auto"
     # Torch intra-op threads per process; 0 = the CPUs this process may run on.
     threads: int = Field(default=0, ge=0)
-    # CPU fast path: "none" (fp32) or "int8" (dynamic quantisation of Linear layers).
-    quantize: str = "none"
+    # CPU runtime: "onnx" (onnxruntime, the model exported once and cached) or "torch".
+    # On a GPU the torch model runs in fp16 whatever this says. docs/encoding.md#model
+    backend: Literal["torch", "onnx"] = "onnx"
+    # "int8" (dynamic int8 of the Linear/MatMul weights, CPU only) or "none" (fp32).
+    quantize: Literal["none", "int8"] = "int8"
+    # Where ONNX exports are cached; empty means the user cache (~/.cache/trendstream).
+    export_dir: str = ""
 
 
 class Limits(BaseModel):

@@ -1,6 +1,7 @@
 """Offline sentence-embedding model: resolve, load once per process, encode fast.
 
-Never downloads; encodes in length buckets so short posts are not padded to the maximum.
+Never downloads; encodes in length buckets so short posts are not padded to the maximum; on
+CPU runs an int8 ONNX export of the model by default (settings.model.backend/quantize).
 Design: docs/encoding.md#model
 """
 
@@ -10,7 +11,7 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PACKAGED_MODELS = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
-QUANTIZE_MODES = ("none", "int8")
 _OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
 
 _cache: dict[str, Encoder] = {}
@@ -40,14 +40,20 @@ class ModelDimensionMismatch(ValueError):
     """``settings.model.dimension`` disagrees with what the model produces."""
 
 
+# (input_ids, attention_mask) int64 arrays of one padded batch -> its sentence embeddings.
+Forward = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
 @dataclass
 class Encoder:
     """A loaded model plus the settings it was loaded with."""
 
-    model: SentenceTransformer
+    model: SentenceTransformer  # the tokenizer, and the torch forward of backend "torch"
     settings: ModelSettings
     device: str
     source: Path | str
+    forward: Forward
+    runtime: str  # what ``forward`` runs, e.g. "onnx int8" or "torch fp32"
 
     @property
     def dimension(self) -> int:
@@ -137,11 +143,23 @@ def quantize_int8(model: Any) -> Any:
         return quantize_dynamic(model, spec, dtype=torch.qint8)
 
 
+def runtime_for(model_settings: ModelSettings, device: str) -> tuple[str, str]:
+    """(backend, precision) that will run: ONNX and int8 are CPU paths, a GPU runs torch fp16."""
+    if device.startswith("cuda"):
+        return "torch", "fp16"
+    precision = "int8" if model_settings.quantize == "int8" else "fp32"
+    return model_settings.backend, precision
+
+
+def export_cache_dir(model_settings: ModelSettings) -> Path:
+    if model_settings.export_dir:
+        return Path(model_settings.export_dir).expanduser()
+    from trendstream.encode.onnx_export import default_cache_dir
+
+    return default_cache_dir()
+
+
 def _load(model_settings: ModelSettings) -> Encoder:
-    if model_settings.quantize not in QUANTIZE_MODES:
-        raise ValueError(
-            f"settings.model.quantize={model_settings.quantize!r}; expected one of {QUANTIZE_MODES}"
-        )
     go_offline()
     # Hugging Face's "Loading weights" bar is console noise for a one-second load; read when
     # huggingface_hub is first imported (just below), so set before it.
@@ -169,26 +187,79 @@ def _load(model_settings: ModelSettings) -> Encoder:
             f"set TRENDSTREAM_MODEL__DIMENSION={actual} (and use a "
             "Milvus collection created with that dimension)"
         )
-    quantized = model_settings.quantize == "int8" and device == "cpu"
-    if quantized:
-        model = quantize_int8(model)
-    elif device.startswith("cuda"):
-        model.half()  # fp16 on GPU: same neighbours, about twice the throughput
+    backend, precision = runtime_for(model_settings, device)
+    if backend == "onnx":
+        if not isinstance(source, Path):
+            raise ModelNotFound(
+                f"backend 'onnx' exports from a model directory; {model_settings.name!r} has "
+                "none: set settings.model.path, or settings.model.backend = 'torch'"
+            )
+        forward = _onnx_forward(model, source, model_settings, threads)
+    else:
+        if precision == "int8":
+            model = quantize_int8(model)
+        elif precision == "fp16":
+            model.half()  # fp16 on GPU: same neighbours, about twice the throughput
+        forward = _torch_forward(model, device)
+    runtime = f"{backend} {precision}"
     log.info(
-        "loaded embedding model %s from %s on %s (%d-d, %d torch threads%s)",
+        "loaded embedding model %s from %s on %s (%d-d, %s, %d threads)",
         model_settings.name,
         source,
         device,
         actual,
+        runtime,
         threads,
-        ", int8" if quantized else "",
     )
-    return Encoder(model=model, settings=model_settings, device=device, source=source)
+    return Encoder(
+        model=model,
+        settings=model_settings,
+        device=device,
+        source=source,
+        forward=forward,
+        runtime=runtime,
+    )
+
+
+def _torch_forward(model: SentenceTransformer, device: str) -> Forward:
+    import torch
+
+    needs_token_types = "token_type_ids" in model.tokenizer.model_input_names
+
+    def forward(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        features = {
+            "input_ids": torch.from_numpy(ids).to(device),
+            "attention_mask": torch.from_numpy(mask).to(device),
+        }
+        if needs_token_types:
+            features["token_type_ids"] = torch.zeros_like(features["input_ids"])
+        with torch.inference_mode():
+            return model(features)["sentence_embedding"].float().cpu().numpy()
+
+    return forward
+
+
+def _onnx_forward(
+    model: SentenceTransformer, source: Path, model_settings: ModelSettings, threads: int
+) -> Forward:
+    import onnxruntime as ort
+
+    from trendstream.encode.onnx_export import cached_export
+
+    path = cached_export(model, source, model_settings.quantize, export_cache_dir(model_settings))
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # its warnings are about graph details, not our data
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def forward(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+    return forward
 
 
 def _encode_bucketed(encoder: Encoder, texts: list[str], batch_size: int) -> np.ndarray:
-    import torch
-
     dim = encoder.dimension
     if not texts:
         return np.empty((0, dim), dtype=np.float32)
@@ -206,23 +277,15 @@ def _encode_bucketed(encoder: Encoder, texts: list[str], batch_size: int) -> np.
     order = np.argsort(lengths, kind="stable")
     out = np.empty((len(texts), dim), dtype=np.float32)
     pad_id = tokenizer.pad_token_id or 0
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            width = int(lengths[rows].max())
-            ids = np.full((len(rows), width), pad_id, dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for i, row in enumerate(rows):
-                ids[i, : lengths[row]] = encoded[row]
-                mask[i, : lengths[row]] = 1
-            features = {
-                "input_ids": torch.from_numpy(ids).to(encoder.device),
-                "attention_mask": torch.from_numpy(mask).to(encoder.device),
-            }
-            if "token_type_ids" in tokenizer.model_input_names:
-                features["token_type_ids"] = torch.zeros_like(features["input_ids"])
-            embedded = encoder.model(features)["sentence_embedding"]
-            out[rows] = embedded.float().cpu().numpy()
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        width = int(lengths[rows].max())
+        ids = np.full((len(rows), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            ids[i, : lengths[row]] = encoded[row]
+            mask[i, : lengths[row]] = 1
+        out[rows] = encoder.forward(ids, mask)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     np.divide(out, np.maximum(norms, 1e-12), out=out)
     return out
