@@ -25,6 +25,11 @@ UV=("$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python")
 "${UV[@]}" --no-deps -e .
 "$VENV/bin/python" -c "import trendstream, pyspark, pymilvus, confluent_kafka, airflow, sentence_transformers" \
   || { echo "setup: install is incomplete" >&2; exit 1; }
+# The CPU encoder's ONNX export of the shipped model (fused, int8; ~20 s of CPU), made now rather
+# than by the stream's first batch; cached in the user cache by model + backend + quantisation.
+"$VENV/bin/python" -c "from trendstream.core.settings import get_settings as s; \
+from trendstream.encode.model import get_encoder; get_encoder(s().model)" \
+  || { echo "setup: the embedding model does not load (see the error above)" >&2; exit 1; }
 # Apache Kafka (the local broker and its tools) and Spark's Kafka connector from Maven Central,
 # and our record parser for Spark (jvm/parse) compiled against them.
 command -v mvn >/dev/null || { echo "setup: the JVM parts need Maven (apt-get install -y maven)" >&2; exit 1; }

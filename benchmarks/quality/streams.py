@@ -65,7 +65,9 @@ def cached_embeddings(
     """Embeddings by text, from a per-model cache of unique texts (templated posts repeat
     a lot, and the cache survives changes to the generator); only new texts are encoded."""
     model_key = hashlib.sha256(
-        json.dumps([model.name, model.path, model.max_seq_length]).encode()
+        json.dumps(
+            [model.name, model.path, model.max_seq_length, model.backend, model.quantize]
+        ).encode()
     ).hexdigest()[:12]
     path = cache_dir / f"texts-{model_key}.npz"
     known: dict[str, np.ndarray] = {}

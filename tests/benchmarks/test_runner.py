@@ -68,27 +68,37 @@ def test_ingest_summary_adds_the_ratio_to_kafkas_producer_performance():
     assert perf.baseline_value == 380.0 and perf.ratio == pytest.approx(0.5)
 
 
-def test_encode_summary_compares_every_path_with_the_fp32_default():
+def test_encode_summary_compares_every_path_with_the_fp32_baseline_at_its_bars():
     data = {
+        "goal": "≥ 2.5× sentence-transformers fp32 at top-10 overlap ≥ 0.9",
+        "baseline": "st_fp32",
+        "decision": {"bars": {"speedup_vs_st_fp32": 2.5, "top10_overlap": 0.9}},
         "paths": {
-            "st_default": {"sentences_per_s": 100.0, "rounds": [90.0, 110.0, 100.0]},
-            "bucketed_int8": {
+            "st_fp32": {"sentences_per_s": 100.0, "rounds": [90.0, 110.0, 100.0]},
+            "torch_int8": {
                 "sentences_per_s": 250.0,
                 "rounds": [240.0, 250.0, 260.0],
                 "top10_overlap_vs_fp32": 0.85,
             },
-            "bucketed": {
+            "onnx_fp32": {
                 "sentences_per_s": 210.0,
                 "rounds": [200.0, 210.0, 220.0],
                 "top10_overlap_vs_fp32": 0.99,
             },
-        }
+            "onnx_int8": {
+                "sentences_per_s": 300.0,
+                "rounds": [290.0, 300.0, 310.0],
+                "top10_overlap_vs_fp32": 0.93,
+            },
+        },
     }
     figs = {f.metric.split("`")[1]: f for f in runner.summarize_encode(data)}
-    assert set(figs) == {"bucketed_int8", "bucketed"}
-    assert figs["bucketed"].ratio == pytest.approx(2.1)
-    assert figs["bucketed"].met is True
-    assert figs["bucketed_int8"].met is False  # fast enough, but overlap < 0.9
+    assert set(figs) == {"torch_int8", "onnx_fp32", "onnx_int8"}
+    assert figs["onnx_fp32"].ratio == pytest.approx(2.1)
+    assert figs["onnx_fp32"].met is False  # 2.1× < 2.5×
+    assert figs["torch_int8"].met is False  # fast enough, but overlap < 0.9
+    assert figs["onnx_int8"].met is True
+    assert figs["onnx_int8"].goal == data["goal"]
 
 
 def test_analytics_summary_judges_rate_ratios_users_batch_and_latency():
