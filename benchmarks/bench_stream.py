@@ -8,7 +8,8 @@ In one process, alternating per round on the same generated tweets:
   with :class:`~trendstream.stream.sink.EmbedSink`) from a fresh checkpoint with
   ``availableNow``: tweets / query wall time (Spark session already warm), plus the
   per-stage split (read, parse, dead_letter, clean, encode, upsert) summed over batches,
-  so the limiting stage is visible;
+  so the limiting stage is visible (``upsert`` is the wait the overlap did not hide;
+  ``upsert_busy`` the upsert work done on the writer's thread meanwhile);
 * **analytics**: the hashtag-window and engagement-rate queries (no embeddings) over the
   same topics: input events / query wall time.
 
@@ -32,17 +33,21 @@ from trendstream.core.schema import parse_event
 from trendstream.core.settings import get_settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "stream.json"
+GOAL_RATIO = 0.9
+GOAL = "≥ 0.9× the model-only rate"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tweets", type=int, default=2000, help="about this many tweets")
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=1000, help="maxOffsetsPerTrigger")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--batch", type=int, default=None, help="maxOffsetsPerTrigger (default: the job's)"
+    )
     parser.add_argument("--quick", action="store_true", help="500 tweets, 1 round")
     args = parser.parse_args()
     if args.quick:
-        args.tweets, args.rounds, args.batch = 500, 1, 500
+        args.tweets, args.rounds = 500, 1
 
     from trendstream.encode.model import encode_texts, get_encoder
     from trendstream.kafka.admin import ensure_topics
@@ -85,6 +90,7 @@ def main() -> None:
     get_encoder(settings.model)  # load once: neither path pays for it
     spark = spark_session(settings, app_name="bench-stream")
     model_rates, e2e_rates, stage_totals, analytics_rates = [], [], [], []
+    batch_counts: list[list[int]] = []
     for round_no in range(args.rounds):
         started = time.perf_counter()
         encode_texts(texts, settings.model)
@@ -102,9 +108,10 @@ def main() -> None:
         e2e_rates.append(n / (time.perf_counter() - started))
         stages: dict[str, float] = {}
         for report in reports:
-            for stage, secs in report.seconds.items():
+            for stage, secs in {**report.seconds, "upsert_busy": report.upsert_busy_s}.items():
                 stages[stage] = stages.get(stage, 0.0) + secs
         stage_totals.append({k: round(v, 3) for k, v in stages.items()})
+        batch_counts.append([r.input_rows for r in reports])
 
         started = time.perf_counter()
         queries = [starters[name]() for name in ("hashtags", "engagement")]
@@ -115,7 +122,8 @@ def main() -> None:
         print(
             f"round {round_no}: model-only {model_rates[-1]:.1f}/s, "
             f"end-to-end {e2e_rates[-1]:.1f}/s "
-            f"({e2e_rates[-1] / model_rates[-1]:.2f}x), stages {stage_totals[-1]}, "
+            f"({e2e_rates[-1] / model_rates[-1]:.2f}x) in {len(reports)} batches, "
+            f"stages {stage_totals[-1]}, "
             f"analytics {analytics_rates[-1]:.0f} events/s",
             flush=True,
         )
@@ -126,7 +134,8 @@ def main() -> None:
     result = {
         "tweets": n,
         "engagements": len(generated.engagements),
-        "batch": args.batch,
+        "batch": args.batch or settings.stream.max_offsets_per_trigger,
+        "batches": [len(s) for s in batch_counts],
         "model_only_per_s": model_rates,
         "end_to_end_per_s": e2e_rates,
         "ratio": e2e / model,
@@ -139,8 +148,8 @@ def main() -> None:
                 "unit": "tweets/s",
                 "baseline": "model-only encode, same texts, same run",
                 "baseline_value": model,
-                "goal": "≥ 0.8× model-only",
-                "met": e2e / model >= 0.8,
+                "goal": GOAL,
+                "met": e2e / model >= GOAL_RATIO,
                 "rounds": e2e_rates,
             },
             {
