@@ -140,6 +140,9 @@ class StreamSettings(BaseModel):
     trigger_seconds: float = 2.0
     starting_offsets: str = "earliest"
     fail_on_data_loss: bool = False
+    # Tweets per encode call in the embed sink; each chunk's Milvus upsert runs while the
+    # next chunk encodes (docs/stream.md#sink).
+    encode_chunk: int = Field(default=512, ge=1)
     shuffle_partitions: int = 4
     window_seconds: int = 5
     watermark_seconds: int = 10

@@ -363,9 +363,10 @@ def run_stream(
     progress = Progress(settings)
     if settings.stream.metrics_port:
         progress.serve_metrics(settings.stream.metrics_port)
-    spark = spark_session(settings)
     sink = EmbedSink(settings, faults=load_hook(settings.faults))
     sink.on_batch = progress.batch
+    sink.load_model_in_background()
+    spark = spark_session(settings)
     starters = query_starters(
         spark,
         settings,

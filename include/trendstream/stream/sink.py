@@ -1,26 +1,33 @@
 """The embedding sink: one micro-batch of Kafka records → dead letters + Milvus upserts.
 
-Upserts by tweet id make a replayed batch harmless; the model runs on the driver.
+Upserts by tweet id make a replayed batch harmless; the model runs on the driver, and each
+chunk's upsert overlaps the next chunk's encoding.
 Design: docs/stream.md#sink
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from trendstream.core.faults import NO_FAULTS, FaultHook
+from trendstream.stream.overlap import BackgroundWriter
 from trendstream.stream.transforms import (
     DeadRow,
     Position,
     dedupe_latest,
     encoder_texts,
+    length_chunks,
     parse_tweets,
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from trendstream.core.schema import Tweet
     from trendstream.vectorstore.store import TweetStore
 
 log = logging.getLogger(__name__)
@@ -41,6 +48,9 @@ class BatchReport:
     upserted: int = 0
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     end_offsets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Upsert time spent on the writer's thread, overlapped with encoding (seconds["upsert"]
+    # is only the wait for the last chunk).
+    upsert_busy_s: float = 0.0
 
     @property
     def duration_s(self) -> float:
@@ -71,6 +81,19 @@ class EmbedSink:
         self._store: TweetStore | None = None
         self.last: BatchReport | None = None
         self.on_batch = None  # set by the job: called with each BatchReport
+
+    def load_model_in_background(self) -> None:
+        """Load the encoder while Spark starts: it then lives as long as the job process, and
+        the first batch does not wait for it. A failure here is left for that batch to raise."""
+        from trendstream.encode.model import get_encoder
+
+        def load() -> None:
+            try:
+                get_encoder(self.settings.model)
+            except Exception as exc:
+                log.warning("could not preload the model (the first batch will retry): %s", exc)
+
+        threading.Thread(target=load, name="model-load", daemon=True).start()
 
     def _milvus(self) -> TweetStore:
         from trendstream.vectorstore.store import TweetStore
@@ -105,7 +128,6 @@ class EmbedSink:
 
     def _process(self, table, report: BatchReport, clock: _Clock) -> None:
         from trendstream.encode.model import encode_texts
-        from trendstream.vectorstore.rows import rows_from_tweets
 
         settings = self.settings
         topics, parts, offsets = (
@@ -131,14 +153,27 @@ class EmbedSink:
         clock.lap("clean")
         if not tweets:
             return
-        vectors = encode_texts(texts, settings.model)
-        clock.lap("encode")
-        dicts = [
-            {**t.to_dict(), "clean_text": text} for t, text in zip(tweets, texts, strict=False)
-        ]
-        report.upserted = self._milvus().upsert(rows_from_tweets(dicts, vectors))
-        clock.lap("upsert")
+        self._milvus()  # connect before the first chunk, not on the writer's thread
+        # Chunk N becomes rows and is upserted on the writer's thread while chunk N+1
+        # encodes (torch releases the GIL); the block ends when every upsert is done, so
+        # Spark still commits only what Milvus holds.
+        with BackgroundWriter(self._upsert, name="milvus-upsert") as writer:
+            for chunk in length_chunks(texts, settings.stream.encode_chunk):
+                chunk_texts = [texts[i] for i in chunk]
+                vectors = encode_texts(chunk_texts, settings.model)
+                writer.submit(([tweets[i] for i in chunk], chunk_texts, vectors))
+            clock.lap("encode")
+        clock.lap("upsert")  # what the overlap could not hide: the last chunk's upsert
+        report.upserted = writer.written
+        report.upsert_busy_s = writer.busy_s
         self._faults.after_batch(report.batch_id)
+
+    def _upsert(self, chunk: tuple[list[Tweet], list[str], np.ndarray]) -> int:
+        from trendstream.vectorstore.rows import rows_from_tweets
+
+        tweets, texts, vectors = chunk
+        dicts = [{**t.to_dict(), "clean_text": text} for t, text in zip(tweets, texts, strict=True)]
+        return self._milvus().upsert(rows_from_tweets(dicts, vectors))
 
     def _dead_letter(self, dead: list[DeadRow]) -> None:
         from trendstream.kafka.dead_letter import dead_letter_record

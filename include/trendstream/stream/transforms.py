@@ -87,3 +87,11 @@ def encoder_texts(tweets: Sequence[Tweet]) -> list[str]:
     """What the encoder sees: cleaned text, falling back to the raw text when cleaning
     leaves nothing (a post of only a URL still needs a vector)."""
     return [clean_text(t.text) or t.text.strip() for t in tweets]
+
+
+def length_chunks(texts: Sequence[str], size: int) -> list[list[int]]:
+    """Indices of ``texts`` in chunks of at most ``size``, shortest texts first: each chunk
+    holds texts of similar length, so encoding it chunk by chunk pads about as little as
+    encoding the whole batch at once."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    return [order[start : start + size] for start in range(0, len(order), size)]

@@ -10,7 +10,13 @@ from trendstream.core.schema import DeadLetterReason
 from trendstream.core.settings import Limits, Settings
 from trendstream.stream.scores import ACTION_WEIGHTS, fold_actions, score_at
 from trendstream.stream.source import end_offsets, kafka_options
-from trendstream.stream.transforms import Position, dedupe_latest, encoder_texts, parse_tweets
+from trendstream.stream.transforms import (
+    Position,
+    dedupe_latest,
+    encoder_texts,
+    length_chunks,
+    parse_tweets,
+)
 
 T0 = "2025-06-01T12:00:00.000Z"
 LIMITS = Limits()
@@ -147,3 +153,12 @@ def test_end_offsets_merge_every_source_of_a_progress():
     }
     assert end_offsets(progress) == {"tweets": {"0": 4, "1": 9}, "engagements": {"0": 2}}
     assert end_offsets(None) == {}
+
+
+def test_length_chunks_cover_every_text_once_grouped_by_length() -> None:
+    texts = ["ccc", "a", "bbbbb", "dd", "e", "ffff"]
+    chunks = length_chunks(texts, 4)
+    assert [len(c) for c in chunks] == [4, 2]
+    assert sorted(i for c in chunks for i in c) == list(range(len(texts)))
+    assert [len(texts[i]) for c in chunks for i in c] == [1, 1, 2, 3, 4, 5]
+    assert length_chunks([], 4) == []
