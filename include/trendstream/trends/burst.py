@@ -34,14 +34,24 @@ def neighbourhood_radii(
     return radii
 
 
+def ball_hits(
+    vectors: np.ndarray, centroids: np.ndarray, radii: np.ndarray, chunk: int = 16384
+) -> tuple[np.ndarray, np.ndarray]:
+    """(post row, cluster) pairs of ``vectors`` in each centroid's ball (blockwise, O(n·k·d))."""
+    rows, cols = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for start in range(0, vectors.shape[0], chunk):
+        r, c = np.nonzero(vectors[start : start + chunk] @ centroids.T >= radii)
+        rows.append(r + start)
+        cols.append(c)
+    return np.concatenate(rows), np.concatenate(cols)
+
+
 def ball_counts(
     vectors: np.ndarray, centroids: np.ndarray, radii: np.ndarray, chunk: int = 16384
 ) -> np.ndarray:
-    """How many of ``vectors`` fall within each centroid's ball (blockwise, O(n·k·d))."""
-    counts = np.zeros(centroids.shape[0], np.int64)
-    for start in range(0, vectors.shape[0], chunk):
-        counts += (vectors[start : start + chunk] @ centroids.T >= radii).sum(axis=0)
-    return counts
+    """How many of ``vectors`` fall within each centroid's ball."""
+    _, cols = ball_hits(vectors, centroids, radii, chunk)
+    return np.bincount(cols, minlength=centroids.shape[0])
 
 
 def rate_ratio_z(
