@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from trendstream.core.settings import TrendSettings
-from trendstream.encode.text import is_retweet
 from trendstream.trends.burst import BurstScores, ball_hits, burst_scores, neighbourhood_radii
 from trendstream.trends.cluster import Clusters, cluster_vectors
 from trendstream.trends.hashtags import (
@@ -126,6 +125,7 @@ def detect_trends(
     start_ms = int(window_start.timestamp() * 1000)
     window_voices = post_voices(
         window.texts,
+        window.retweets,
         window.author_ids,
         window.created_ms,
         start_ms=start_ms,
@@ -134,6 +134,7 @@ def detect_trends(
     )
     baseline_voices = post_voices(
         baseline.texts,
+        baseline.retweets,
         baseline.author_ids,
         baseline.created_ms,
         start_ms=start_ms,
@@ -247,7 +248,7 @@ def _coordinated(
     if bursting.size == 0:
         return {}
     known = set(baseline.author_ids)
-    original = ~np.fromiter((is_retweet(t) for t in window.texts), bool, count=len(window))
+    original = ~window.retweets
     new = np.fromiter((a not in known for a in window.author_ids), bool, count=len(window))
     window_new_share = float(new[original].mean()) if original.any() else 0.0
     found = {}
@@ -351,7 +352,7 @@ def _label(
         [window.texts[i] for i in rest_sample],
         rest_weight=rest.size / max(1, rest_sample.size),
     )
-    retweet = np.fromiter((is_retweet(t) for t in window.texts), bool, count=len(window))
+    retweet = window.retweets
     trends = []
     for cluster, rows, words, track in zip(chosen, members, keywords, tracked, strict=False):
         centroid = clusters.centroids[cluster]

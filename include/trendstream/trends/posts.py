@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
+
+from trendstream.encode.text import is_retweet
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,11 @@ class Posts:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @cached_property
+    def retweets(self) -> np.ndarray:
+        """Which posts are retweets (computed once: voices, viral and labels all ask)."""
+        return np.fromiter((is_retweet(t) for t in self.texts), bool, count=len(self))
 
     @property
     def dimension(self) -> int:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trendstream.encode.text import is_retweet
 from trendstream.trends.burst import burst_scores
 from trendstream.trends.posts import Posts
 
@@ -29,9 +28,9 @@ class ViralPost:
     engagement_growth: float
 
 
-def retweet_counts(texts: list[str]) -> Counter[str]:
+def retweet_counts(posts: Posts) -> Counter[str]:
     """Retweets per retweeted post, keyed by the retweet text ("RT @user: original")."""
-    return Counter(text.strip() for text in texts if is_retweet(text))
+    return Counter(posts.texts[i].strip() for i in np.flatnonzero(posts.retweets))
 
 
 def original_text(retweet: str) -> str:
@@ -53,11 +52,11 @@ def viral_posts(
 ) -> list[ViralPost]:
     """Posts whose retweets in the window burst against their retweets in the baseline (same
     z-score and growth bars as trends), most retweeted first, at most ``top``."""
-    now = {k: n for k, n in retweet_counts(window.texts).items() if n >= min_count}
+    now = {k: n for k, n in retweet_counts(window).items() if n >= min_count}
     if not now:
         return []
     keys = sorted(now)
-    before = retweet_counts(baseline.texts)
+    before = retweet_counts(baseline)
     scores = burst_scores(
         np.array([now[k] for k in keys]),
         np.array([before.get(k, 0) for k in keys]),

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trendstream.encode.text import is_retweet
-
 # Suspected coordination: most posts are near-duplicates of each other ...
 DUPLICATE_SHARE = 0.5
 # ... and either this few distinct accounts carry them ...
@@ -60,6 +58,7 @@ def count_authors(author_ids: Sequence[str]) -> int:
 
 def post_voices(
     texts: Sequence[str],
+    retweets: np.ndarray,
     author_ids: Sequence[str],
     created_ms: np.ndarray,
     *,
@@ -69,15 +68,14 @@ def post_voices(
 ) -> Voices:
     """Which posts count as voices, and their (slice, author) groups for distinct counting.
 
-    A post is a voice unless it is a retweet or (``dedupe_text``) repeats the near-duplicate
-    key of an earlier post in its slice. Slices are ``slice_ms`` long from ``start_ms``: the
-    window is one slice, the baseline is cut into window-length slices so an author counts
-    once per window-length in both.
+    A post is a voice unless it is a retweet (``retweets``) or (``dedupe_text``) repeats the
+    near-duplicate key of an earlier post in its slice. Slices are ``slice_ms`` long from
+    ``start_ms``: the window is one slice, the baseline is cut into window-length slices so an
+    author counts once per window-length in both.
     """
-    n = len(texts)
     slices = (np.asarray(created_ms, np.int64) - start_ms) // max(1, slice_ms)
     slices -= slices.min(initial=0)
-    voice = np.fromiter((not is_retweet(t) for t in texts), bool, count=n)
+    voice = ~np.asarray(retweets, bool)
     keys = [text_key(t) for t in texts] if dedupe_text else []
     if keys:
         seen: set[tuple[int, str]] = set()

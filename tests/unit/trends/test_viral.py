@@ -22,7 +22,7 @@ def _posts(texts: list[str], prefix: str, authors: list[str] | None = None) -> P
 
 
 def test_retweets_are_counted_per_original():
-    counts = retweet_counts(["RT @a: hi", "RT @a: hi", "hi", "RT @b: yo"])
+    counts = retweet_counts(_posts(["RT @a: hi", "RT @a: hi", "hi", "RT @b: yo"], "p"))
     assert counts == {"RT @a: hi": 2, "RT @b: yo": 1}
     assert original_text("RT @a: hi: there") == "hi: there"
 

@@ -31,7 +31,10 @@ def test_retweets_reposts_and_repeat_authors_add_no_voices():
     texts = ["storm hits", "RT @a: storm hits", "storm hits!", "storm hits", "other view", "x"]
     authors = ["a", "b", "c", "a", "a", "d"]
     created = np.arange(6, dtype=np.int64) * 1000
-    voices = post_voices(texts, authors, created, start_ms=0, slice_ms=60_000, dedupe_text=True)
+    retweets = np.array([t.startswith("RT @") for t in texts])
+    voices = post_voices(
+        texts, retweets, authors, created, start_ms=0, slice_ms=60_000, dedupe_text=True
+    )
     assert voices.voice.tolist() == [True, False, False, False, True, True]
     rows = np.array([0, 1, 2, 3, 4, 5, 5])
     cols = np.array([0, 0, 0, 0, 0, 0, 1])
@@ -42,7 +45,13 @@ def test_retweets_reposts_and_repeat_authors_add_no_voices():
 def test_an_author_counts_once_per_slice_of_the_baseline():
     created = np.array([0, 10_000, 70_000], np.int64)
     voices = post_voices(
-        ["a", "b", "c"], ["u", "u", "u"], created, start_ms=0, slice_ms=60_000, dedupe_text=False
+        ["a", "b", "c"],
+        np.zeros(3, bool),
+        ["u", "u", "u"],
+        created,
+        start_ms=0,
+        slice_ms=60_000,
+        dedupe_text=False,
     )
     counts = distinct_voices(np.arange(3), np.zeros(3, np.int64), voices, 1)
     assert counts.tolist() == [2]  # u once in the first minute, once in the second
