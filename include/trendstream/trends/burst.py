@@ -47,11 +47,22 @@ def ball_hits(
 
 
 def ball_counts(
-    vectors: np.ndarray, centroids: np.ndarray, radii: np.ndarray, chunk: int = 16384
+    vectors: np.ndarray,
+    centroids: np.ndarray,
+    radii: np.ndarray,
+    chunk: int = 16384,
+    *,
+    include: np.ndarray | None = None,
 ) -> np.ndarray:
-    """How many of ``vectors`` fall within each centroid's ball."""
-    _, cols = ball_hits(vectors, centroids, radii, chunk)
-    return np.bincount(cols, minlength=centroids.shape[0])
+    """How many of ``vectors`` (only rows where ``include``, when given) fall within each
+    centroid's ball (blockwise, O(n·k·d))."""
+    counts = np.zeros(centroids.shape[0], np.int64)
+    for start in range(0, vectors.shape[0], chunk):
+        inside = vectors[start : start + chunk] @ centroids.T >= radii
+        if include is not None:
+            inside = inside[include[start : start + chunk]]
+        counts += inside.sum(axis=0)
+    return counts
 
 
 def rate_ratio_z(

@@ -28,11 +28,11 @@ _KEY_DROP = re.compile(r"^\s*rt\s+@\w+\s*:?|https?://\S+|www\.\S+|[@#]\w+|[^\w\s
 
 @dataclass(frozen=True)
 class Voices:
-    """Per post: whether it is a voice (an original, first of its text) and its author group."""
+    """Per post: whether it is a voice (an original, first of its text) and its author code."""
 
     voice: np.ndarray  # bool
-    group: np.ndarray  # int64: one code per (time slice, author)
-    keys: list[str]  # near-duplicate keys (empty when not deduplicated by text)
+    group: np.ndarray  # int64: author code
+    keys: list[str]  # near-duplicate keys
 
 
 def text_key(text: str) -> str:
@@ -56,43 +56,26 @@ def count_authors(author_ids: Sequence[str]) -> int:
     return int(author_codes(author_ids).max(initial=-1)) + 1
 
 
-def post_voices(
-    texts: Sequence[str],
-    retweets: np.ndarray,
-    author_ids: Sequence[str],
-    created_ms: np.ndarray,
-    *,
-    start_ms: int,
-    slice_ms: int,
-    dedupe_text: bool,
-) -> Voices:
-    """Which posts count as voices, and their (slice, author) groups for distinct counting.
+def post_voices(texts: Sequence[str], retweets: np.ndarray, author_ids: Sequence[str]) -> Voices:
+    """Which of a window's posts count as voices, and their authors for distinct counting.
 
-    A post is a voice unless it is a retweet (``retweets``) or (``dedupe_text``) repeats the
-    near-duplicate key of an earlier post in its slice. Slices are ``slice_ms`` long from
-    ``start_ms``: the window is one slice, the baseline is cut into window-length slices so an
-    author counts once per window-length in both.
+    A post is a voice unless it is a retweet (``retweets``) or repeats the near-duplicate key
+    of an earlier post (posts are taken in the order given: time order).
     """
-    slices = (np.asarray(created_ms, np.int64) - start_ms) // max(1, slice_ms)
-    slices -= slices.min(initial=0)
     voice = ~np.asarray(retweets, bool)
-    keys = [text_key(t) for t in texts] if dedupe_text else []
-    if keys:
-        seen: set[tuple[int, str]] = set()
-        for i in np.flatnonzero(voice)[np.argsort(created_ms[voice], kind="stable")]:
-            key = (int(slices[i]), keys[i])
-            if key in seen:
-                voice[i] = False
-            else:
-                seen.add(key)
-    authors = author_codes(author_ids)
-    group = slices * (int(authors.max(initial=0)) + 1) + authors
-    return Voices(voice=voice, group=group, keys=keys)
+    keys = [text_key(t) for t in texts]
+    seen: set[str] = set()
+    for i in np.flatnonzero(voice):
+        if keys[i] in seen:
+            voice[i] = False
+        else:
+            seen.add(keys[i])
+    return Voices(voice=voice, group=author_codes(author_ids), keys=keys)
 
 
 def distinct_voices(rows: np.ndarray, cols: np.ndarray, voices: Voices, count: int) -> np.ndarray:
-    """Per cluster ``0..count-1``: distinct (slice, author) groups among the voice posts of its
-    ball, given the ball's (post row, cluster col) hit pairs."""
+    """Per cluster ``0..count-1``: distinct authors among the voice posts of its ball, given
+    the ball's (post row, cluster col) hit pairs."""
     keep = voices.voice[rows]
     rows, cols = rows[keep], cols[keep]
     if rows.size == 0:
