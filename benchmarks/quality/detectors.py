@@ -56,7 +56,7 @@ class Detector:
 
 
 def semantic(config: TrendSettings) -> Detector:
-    holder: dict[str, Any] = {"state": None}
+    holder: dict[str, Any] = {"state": None, "viral": set()}
 
     def run(s: Snapshot) -> list[Detected]:
         detection = detect_trends(
@@ -69,6 +69,7 @@ def semantic(config: TrendSettings) -> Detector:
             previous=holder["state"],
         )
         holder["state"] = detection.state
+        holder["viral"].update(v.tweet_id for v in detection.viral)
         return [
             Detected(", ".join(t.keywords[:3]), t.tweet_ids, t.trend_id) for t in detection.trends
         ]

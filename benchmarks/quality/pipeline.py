@@ -97,6 +97,7 @@ def pipeline_detector(settings: Settings, window_minutes: float) -> Detector:
     """``trendstream trends --at <snapshot> --window <w>m --json`` as a detector."""
 
     splits: list[dict[str, float]] = []
+    viral: set[str] = set()
 
     def run(snapshot: Snapshot) -> list[Detected]:
         started = time.perf_counter()
@@ -119,9 +120,10 @@ def pipeline_detector(settings: Settings, window_minutes: float) -> Detector:
                 "engine_s": round(engine_s, 3),
             }
         )
+        viral.update(v["tweet_id"] for v in payload.get("viral", ()))
         return [
             Detected(", ".join(t["keywords"][:3]), t["tweet_ids"], t["trend_id"])
             for t in payload["trends"]
         ]
 
-    return Detector("pipeline", run, {"splits": splits})
+    return Detector("pipeline", run, {"splits": splits, "viral": viral})

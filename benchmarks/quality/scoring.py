@@ -9,6 +9,8 @@
 * **F1** = harmonic mean of the two.
 * **delay** of a detected trend = snapshots between the first snapshot after its start
   and the first snapshot that reports it (0 = found at the first chance).
+* **decoy reports** (wild profile): detections whose posts are mostly one decoy's (spam burst,
+  retweet storm, bot ring, faded burst) — false, and counted per case.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ class MethodScore:
     false_labels: Counter = field(default_factory=Counter)
     found: dict[str, int] = field(default_factory=dict)  # trend_id -> delay (snapshots)
     seconds: list[float] = field(default_factory=list)
+    decoy_reports: Counter = field(default_factory=Counter)  # decoy case -> detections
+
+
+def decoy_index(ground_truth: dict[str, Any]) -> dict[str, str]:
+    """Post id → decoy case, for the decoys that list their posts (the wild profile's)."""
+    return {tid: d["case"] for d in ground_truth["decoys"] for tid in d.get("member_tweet_ids", ())}
 
 
 def member_index(ground_truth: dict[str, Any]) -> dict[str, str]:
@@ -55,12 +63,16 @@ def score_snapshot(
     members: dict[str, str],
     starts: dict[str, int | None],
     seconds: float,
+    decoys: dict[str, str] | None = None,
 ) -> None:
     score.seconds.append(seconds)
     seen: set[str] = set()
     for detected in detections:
         score.detections += 1
         trend = match(detected.tweet_ids, members)
+        decoy = match(detected.tweet_ids, decoys) if decoys and trend is None else None
+        if decoy is not None:
+            score.decoy_reports[decoy] += 1
         if trend is None or trend in seen:
             score.false_labels[detected.label if trend is None else f"duplicate of {trend}"] += 1
             continue
@@ -90,7 +102,21 @@ def summary(score: MethodScore, ground_truth: dict[str, Any]) -> dict[str, Any]:
         "false_detections": dict(score.false_labels.most_common(10)),
         "missed": sorted(t["trend_id"] for t in planted if t["trend_id"] not in score.found),
         "seconds_per_snapshot": round(statistics.mean(score.seconds), 4) if score.seconds else None,
+        "cases": cases(score, ground_truth),
     }
+
+
+def cases(score: MethodScore, ground_truth: dict[str, Any]) -> dict[str, Any]:
+    """Per wild-profile case: a planted story's delay (None = missed), a decoy's reports."""
+    out: dict[str, Any] = {}
+    for trend in ground_truth["trends"]:
+        if trend.get("case"):
+            out[trend["case"]] = {"found": trend["trend_id"] in score.found}
+            out[trend["case"]]["delay"] = score.found.get(trend["trend_id"])
+    for decoy in ground_truth["decoys"]:
+        if decoy.get("case"):
+            out[decoy["case"]] = {"reported": score.decoy_reports.get(decoy["case"], 0)}
+    return out
 
 
 def f1(precision: float, recall: float) -> float:
@@ -122,3 +148,20 @@ def pooled(
         "seconds_per_snapshot": round(statistics.mean(seconds), 4) if seconds else None,
         "detections": detections,
     }
+
+
+def pooled_cases(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per case over all seeds: stories found (of planted) with their delays, decoy reports."""
+    out: dict[str, Any] = {}
+    for summary_ in summaries:
+        for case, result in summary_.get("cases", {}).items():
+            if "reported" in result:
+                entry = out.setdefault(case, {"reported": 0})
+                entry["reported"] += result["reported"]
+            else:
+                entry = out.setdefault(case, {"found": 0, "planted": 0, "delays": []})
+                entry["planted"] += 1
+                entry["found"] += int(result["found"])
+                if result["delay"] is not None:
+                    entry["delays"].append(result["delay"])
+    return out

@@ -32,10 +32,17 @@ class EmbeddedStream:
 
 
 def embedded_stream(
-    seed: int, minutes: float, rate: float, model: ModelSettings, cache_dir: Path = CACHE_DIR
+    seed: int,
+    minutes: float,
+    rate: float,
+    model: ModelSettings,
+    cache_dir: Path = CACHE_DIR,
+    profile: str = "clean",
 ) -> EmbeddedStream:
     """Generate a stream, parse every tweet with the one validator, embed ``clean_text``."""
-    generated = generate_stream(GeneratorConfig(seed=seed, minutes=minutes, rate=rate))
+    generated = generate_stream(
+        GeneratorConfig(seed=seed, minutes=minutes, rate=rate, profile=profile)
+    )
     tweets = [e for e in (parse_event(line) for line in generated.tweets) if isinstance(e, Tweet)]
     texts = [clean_text(t.text) for t in tweets]
     vectors = cached_embeddings(texts, model, cache_dir)
@@ -55,6 +62,9 @@ def embedded_stream(
             ],
             np.float64,
         ),
+        author_ids=[t.author_id for t in tweets],
+        likes=np.array([t.metrics.like_count for t in tweets], np.float64),
+        quotes=np.array([t.metrics.quote_count for t in tweets], np.float64),
     )
     return EmbeddedStream(seed=seed, posts=posts, ground_truth=generated.ground_truth)
 

@@ -52,8 +52,22 @@ def _parse_start(value: str | None) -> datetime | None:
     type=click.IntRange(min=0),
     help="Number of planted trends (default: 6 per hour, at least 2).",
 )
+@click.option(
+    "--profile",
+    default="clean",
+    show_default=True,
+    type=click.Choice(["clean", "wild"]),
+    help="clean: planted trends + flat decoys; wild: also spam, a retweet storm, a bot ring, "
+    "a faded burst, a slow ramp, close stories, hashtag spellings, retweet-heavy chatter.",
+)
 def generate(
-    out_dir: Path, seed: int, minutes: float, rate: float, start: str | None, trends: int | None
+    out_dir: Path,
+    seed: int,
+    minutes: float,
+    rate: float,
+    start: str | None,
+    trends: int | None,
+    profile: str,
 ) -> None:
     """Write a seedable X API v2 style stream with planted trends, decoys and ground truth."""
     from rich.console import Console
@@ -61,7 +75,13 @@ def generate(
 
     from trendstream.sources.generator import GeneratorConfig, write_stream
 
-    kwargs = {"seed": seed, "minutes": minutes, "rate": rate, "trends": trends}
+    kwargs = {
+        "seed": seed,
+        "minutes": minutes,
+        "rate": rate,
+        "trends": trends,
+        "profile": profile,
+    }
     parsed_start = _parse_start(start)
     if parsed_start is not None:
         kwargs["start"] = parsed_start

@@ -22,6 +22,7 @@ from trendstream.core.settings import Limits
 # the pipeline passes ``settings.limits``.
 DEFAULT_LIMITS = Limits()
 _HASHTAG_RE = re.compile(r"(?<![\w&])#(\w{1,100})", re.UNICODE)
+HASHTAG_PATTERN = _HASHTAG_RE  # public name, for callers that need tags as written (case kept)
 _MENTION_RE = re.compile(r"(?<![\w@])@(\w{1,15})", re.ASCII)
 # A timestamp already in format_time's form is kept as text (formatting it again costs more
 # than the rest of the output).

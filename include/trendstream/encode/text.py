@@ -20,6 +20,7 @@ __all__ = [
     "extract_hashtags",
     "extract_mentions",
     "extract_urls",
+    "is_retweet",
     "prepare",
     "tokenize",
 ]
@@ -61,6 +62,11 @@ def prepare(text: str, lang: str | None = None) -> PreparedText:
 
 def extract_urls(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_URL_RE.findall(text)))
+
+
+def is_retweet(text: str) -> bool:
+    """A classic retweet ("RT @user: …"): someone else's post passed on, not a new one."""
+    return _RT_PREFIX_RE.match(text) is not None
 
 
 def clean_text(text: str) -> str:

@@ -887,3 +887,72 @@ TRENDS: tuple[Family, ...] = (
         hashtag="Aurora7",
     ),
 )
+
+# --- the "wild" profile: what real streams add (docs/sources.md#wild-profile) ----------
+
+# Stories of the wild profile: one close to subway-strike (same metro, another event), one
+# whose tag is written in several spellings.
+WILD_TRENDS: tuple[Family, ...] = (
+    _f(
+        "metro-fare-rise",
+        "the city raises metro fares by a third from next month",
+        [
+            "{metro} fares going up by a third next month, my wallet is crying",
+            "a single {metro} ticket will cost {price} from next month",
+            "the city council just approved a {metro} fare hike {emo}",
+            "paying {price} for one {metro} ride? the new fares are insane",
+            "monthly {metro} pass price rises again, third increase in two years",
+            "fare hike announced: {metro} tickets up 33 percent",
+            "guess I'm buying a bike, the {metro} price increase is brutal",
+            "transit authority says the {metro} fare rise pays for new trains",
+        ],
+        {
+            "metro": ["subway", "metro", "underground", "tube"],
+            "price": ["four dollars", "$4", "nearly four bucks"],
+            "emo": ["💸", "😩", "🙄", ""],
+        },
+        hashtag="FareHike",
+    ),
+    _f(
+        "worldcup-final",
+        "Northland win the world cup final on penalties",
+        [
+            "Northland are world champions after a penalty shootout {emo}",
+            "what a final! Northland win the world cup on penalties",
+            "{keeper} saves the last penalty and Northland lift the trophy",
+            "world cup final decided by spot kicks, Northland take it {emo}",
+            "Northland beat Southmark in the final, I can't breathe",
+            "crying real tears, Northland finally won the world cup",
+            "that shootout in the world cup final took ten years off my life",
+            "champions of the world! Northland edge the final on penalties",
+        ],
+        {"keeper": ["their keeper", "the goalkeeper", "Ramos"], "emo": ["🏆", "⚽", "🎉", ""]},
+        hashtag="WorldCup",
+    ),
+)
+# How the world-cup story's tag is written: one story, several spellings.
+WORLDCUP_SPELLINGS: tuple[str, ...] = ("#WorldCup", "#worldcup", "#WorldCupFinal", "#WORLDCUP")
+
+# One account posting ~100 near-identical promotions.
+SPAM = _f(
+    "spam-promo",
+    "one account floods the stream with a sneaker promotion",
+    [
+        "MEGA SALE 70% off all sneakers today only, link in bio {code}",
+        "🔥 70% OFF sneakers, today only! use code {code} 🔥",
+        "sneaker blowout sale, seventy percent off, code {code}, hurry",
+    ],
+    {"code": ["KICKS70", "SALE70", "RUN70", "FAST70", "SHOE70"]},
+)
+# Fresh accounts all posting (nearly) one text.
+BOT_RING = _f(
+    "bot-ring",
+    "new accounts post one crypto pitch",
+    [
+        "{coin} is going to the moon, buy now before it is too late {emo}",
+        "buy {coin} now before it is too late, it is going to the moon {emo}",
+    ],
+    {"coin": ["$MOONX", "MoonX", "MOONX token"], "emo": ["🚀", "🚀🚀", "💎", ""]},
+)
+# The one post a retweet storm passes on.
+STORM_POST = "just adopted the world's smallest goat and she already runs the house 🐐"

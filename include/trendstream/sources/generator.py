@@ -23,12 +23,17 @@ import orjson
 
 from trendstream.core.schema import format_time
 from trendstream.sources.corpus import (
+    BOT_RING,
     CHATTER,
     CHATTER_WEIGHTS,
     DECOYS,
+    SPAM,
+    STORM_POST,
     TREND_CLOSERS,
     TREND_OPENERS,
     TRENDS,
+    WILD_TRENDS,
+    WORLDCUP_SPELLINGS,
     Family,
 )
 
@@ -41,6 +46,15 @@ _WORKER_TWEETS = 1
 _WORKER_ENGAGEMENTS = 2
 _ENGAGEMENT_TYPES = ("like", "retweet", "reply", "quote", "follow")
 _ENGAGEMENT_CUM = tuple(accumulate((0.6, 0.15, 0.1, 0.05, 0.1)))
+PROFILES = ("clean", "wild")
+# The wild profile (docs/sources.md#wild-profile): its stories, decoys and their sizes.
+WILD_REGULAR_TRENDS = 4
+WILD_CHATTER_RETWEETS = 0.3  # retweets mixed into chatter (clean: retweet_share for all)
+SPAM_POSTS = 100
+STORM_RETWEETS = 200
+BOT_ACCOUNTS = 80
+FADED_TRICKLE = 0.05  # a faded burst's leftover rate, as a share of its peak
+_CASE_SPAM, _CASE_STORM, _CASE_BOTS = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -62,10 +76,13 @@ class GeneratorConfig:
     retweet_share: float = 0.1
     reply_share: float = 0.06
     quote_share: float = 0.03
+    profile: str = "clean"  # "wild" adds spam, storms, bot rings, ramps, tag spellings …
 
     def __post_init__(self) -> None:
         if self.minutes <= 0 or self.rate <= 0:
             raise ValueError("minutes and rate must be positive")
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}")
         if self.start.tzinfo is None:
             object.__setattr__(self, "start", self.start.replace(tzinfo=UTC))
         if self.trend_count > len(TRENDS):
@@ -75,7 +92,12 @@ class GeneratorConfig:
 
     @property
     def trend_count(self) -> int:
-        return self.trends if self.trends is not None else max(2, round(6 * self.minutes / 60))
+        """Regular planted trends (the wild profile's cases come on top)."""
+        if self.trends is not None:
+            return self.trends
+        if self.profile == "wild":
+            return WILD_REGULAR_TRENDS
+        return max(2, round(6 * self.minutes / 60))
 
     @property
     def seconds(self) -> int:
@@ -92,14 +114,25 @@ class PlantedTrend:
     peak_s: float
     end_s: float
     family: Family = field(repr=False)
+    case: str = ""  # wild profile: which case this story is ("" = a regular trend)
+    shape: str = "burst"  # "burst" | "linear" (slow ramp) | "faded" (burst, then a trickle)
 
     def intensity(self, t: float) -> float:
-        """0..1 share of the peak rate at second ``t``: rise, peak, fade (convex sides)."""
+        """0..1 share of the peak rate at second ``t``: rise, peak, fade (convex sides); a
+        ``linear`` ramp rises evenly to its end; a ``faded`` burst is over by
+        ``peak + 2·(peak − start)`` and trickles on at ``FADED_TRICKLE`` until ``end``."""
         if t < self.start_s or t >= self.end_s:
             return 0.0
+        if self.shape == "linear":
+            return (t - self.start_s) / (self.end_s - self.start_s)
+        end = self.end_s
+        if self.shape == "faded":
+            end = self.peak_s + 2 * (self.peak_s - self.start_s)
+            if t >= end:
+                return FADED_TRICKLE
         if t < self.peak_s:
             return ((t - self.start_s) / (self.peak_s - self.start_s)) ** 1.5
-        return ((self.end_s - t) / (self.end_s - self.peak_s)) ** 1.5
+        return ((end - t) / (end - self.peak_s)) ** 1.5
 
 
 @dataclass
@@ -119,11 +152,13 @@ class StreamPaths:
     ground_truth: Path
 
 
-def plan_trends(config: GeneratorConfig, rng: random.Random) -> list[PlantedTrend]:
-    """Pick families and place them in time: after a warm-up (so a baseline exists),
-    spread over the stream, alternating hashtag and no-hashtag kinds."""
+def plan_trends(
+    config: GeneratorConfig, rng: random.Random, pool: tuple[Family, ...] = TRENDS
+) -> list[PlantedTrend]:
+    """Pick families from ``pool`` and place them in time: after a warm-up (so a baseline
+    exists), spread over the stream, alternating hashtag and no-hashtag kinds."""
     total = config.seconds
-    families = rng.sample(TRENDS, config.trend_count)
+    families = rng.sample(pool, config.trend_count)
     duration = min(max(total * 0.2, 180.0), 1200.0, total * 0.6)
     first, last = total * 0.2, max(total * 0.2, total * 0.95 - duration)
     n = len(families)
@@ -146,6 +181,60 @@ def plan_trends(config: GeneratorConfig, rng: random.Random) -> list[PlantedTren
             )
         )
     return plans
+
+
+WILD_CASE_FAMILIES = {
+    "faded_burst": "aurora-splashdown",
+    "slow_ramp": "heat-record",
+    "close_story_a": "subway-strike",
+    "close_story_b": "metro-fare-rise",
+    "hashtag_variants": "worldcup-final",
+}
+
+
+def plan_wild(config: GeneratorConfig, rng: random.Random) -> list[PlantedTrend]:
+    """The wild profile's stories: regular trends from the families no case uses, plus a
+    faded burst (a decoy: over long before most windows), a slow linear ramp, two close but
+    distinct stories at once, and a story whose tag comes in several spellings."""
+    total = config.seconds
+    families = {f.slug: f for f in (*TRENDS, *WILD_TRENDS)}
+    used = set(WILD_CASE_FAMILIES.values())
+    regular = plan_trends(config, rng, tuple(f for f in TRENDS if f.slug not in used))
+    duration = min(max(total * 0.2, 180.0), 1200.0, total * 0.6)
+
+    def case(name: str, kind: str, start: float, peak: float, end: float, shape: str):
+        family = families[WILD_CASE_FAMILIES[name]]
+        return PlantedTrend(
+            trend_id=f"case-{name}-{family.slug}",
+            kind=kind,
+            hashtag=family.hashtag.lower() if kind == "hashtag" and family.hashtag else None,
+            description=family.description,
+            start_s=round(start, 3),
+            peak_s=round(peak, 3),
+            end_s=round(end, 3),
+            family=family,
+            case=name,
+            shape=shape,
+        )
+
+    close = total * 0.45
+    return [
+        *regular,
+        case("faded_burst", "no_hashtag", total * 0.03, total * 0.06, total, "faded"),
+        case("slow_ramp", "no_hashtag", total * 0.3, total, total, "linear"),
+        case("close_story_a", "hashtag", close, close + duration * 0.4, close + duration, "burst"),
+        case(
+            "close_story_b", "no_hashtag", close, close + duration * 0.4, close + duration, "burst"
+        ),
+        case(
+            "hashtag_variants",
+            "hashtag",
+            total * 0.62,
+            total * 0.62 + duration * 0.4,
+            total * 0.62 + duration,
+            "burst",
+        ),
+    ]
 
 
 class _Templates:
@@ -180,7 +269,8 @@ class _Generator:
         self.rng = random.Random(config.seed)
         self.rnd = self.rng.random
         self.start_ms = int(config.start.timestamp() * 1000)
-        self.trends = plan_trends(config, self.rng)
+        self.wild = config.profile == "wild"
+        self.trends = plan_wild(config, self.rng) if self.wild else plan_trends(config, self.rng)
         self.decoys = list(DECOYS[: config.decoys])
         self.chatter = [_Templates(f) for f in CHATTER]
         self.chatter_cum = list(accumulate(CHATTER_WEIGHTS))
@@ -197,6 +287,17 @@ class _Generator:
         self.id_seq = {_WORKER_TWEETS: 0, _WORKER_ENGAGEMENTS: 0}
         self.tweet_count = 0
         self.engagement_count = 0
+        # Wild-profile decoys: posts planned per second, their members, their accounts.
+        self.case_events: dict[int, list[tuple[int, int]]] = {}
+        self.case_members: dict[int, list[str]] = {_CASE_SPAM: [], _CASE_STORM: [], _CASE_BOTS: []}
+        self.spam_templates = _Templates(SPAM)
+        self.bot_templates = _Templates(BOT_RING)
+        self.storm_original: tuple[str, str] | None = None  # (tweet id, handle)
+        self.bots_posted = 0
+        if self.wild:
+            self.spam_user = self.users[int(self.rnd() * len(self.users))]
+            self.storm_user = self.users[int(self.rnd() * len(self.users))]
+            self._plan_cases()
 
     # --- identities ------------------------------------------------------------------
 
@@ -265,6 +366,24 @@ class _Generator:
             self.id_seq[worker] = 0
         return ((ms - TWITTER_EPOCH_MS) << 22) | (worker << 17) | (self.id_seq[worker] & 0x1FFFF)
 
+    def _plan_cases(self) -> None:
+        """When each wild decoy posts: a spam burst at 35–40 % of the stream, a retweet storm
+        from 50 % (original first, retweets over the next five minutes), a bot ring at
+        75–80 %."""
+        total = self.config.seconds
+        plans = (
+            (_CASE_SPAM, total * 0.35, total * 0.05, SPAM_POSTS),
+            (_CASE_STORM, total * 0.5 + 30, 300.0, STORM_RETWEETS),
+            (_CASE_BOTS, total * 0.75, total * 0.05, BOT_ACCOUNTS),
+        )
+        times = [(total * 0.5, _CASE_STORM)]  # the storm's original post
+        for case, start, span, n in plans:
+            times += [(start + self.rnd() * span, case) for _ in range(n)]
+        for at, case in sorted(times):
+            if at < total:
+                ms = int(at * 1000)
+                self.case_events.setdefault(ms // 1000, []).append((ms % 1000, case))
+
     # --- posts -----------------------------------------------------------------------
 
     def _count(self, expected: float) -> int:
@@ -292,16 +411,19 @@ class _Generator:
                     # Keep members strictly inside [start, end].
                     if trend.start_s * 1000 <= s * 1000 + ms < trend.end_s * 1000:
                         plan.append((ms, 2, i))
+        plan.extend((ms, 3, case) for ms, case in self.case_events.get(s, ()))
         plan.sort()
         base = self.start_ms + s * 1000
         return [self._post(base + ms, kind, index) for ms, kind, index in plan]
 
     def _post(self, ms: int, kind: int, index: int) -> bytes:
+        if kind == 3:
+            return self._case_post(ms, index)
         c = self.config
         rnd = self.rnd
         user = self.users[int(rnd() * len(self.users))]
         tid = str(self._snowflake(ms, _WORKER_TWEETS))
-        hashtags: list[str] = []
+        retweet_share = c.retweet_share
         if kind == 0:
             templates = self.chatter[index]
             family = templates.family
@@ -311,6 +433,8 @@ class _Generator:
                 tag = family.hashtags[int(rnd() * len(family.hashtags))]
                 text = f"{text} {tag}"
             engagement_mean = c.engagements_per_post
+            if self.wild:
+                retweet_share = WILD_CHATTER_RETWEETS
         elif kind == 1:
             templates = self.decoy_templates[index]
             family = templates.family
@@ -330,6 +454,8 @@ class _Generator:
             text = " ".join(filter(None, (opener, templates.fill(rnd), closer)))
             if trend.hashtag and rnd() < c.hashtag_use:
                 tag = "#" + (family.hashtag or "")
+                if trend.case == "hashtag_variants":
+                    tag = WORLDCUP_SPELLINGS[int(rnd() * len(WORLDCUP_SPELLINGS))]
                 text = f"{tag} {text}" if rnd() < 0.25 else f"{text} {tag}"
             self.members[key].append(tid)
             engagement_mean = c.engagements_per_post * 4
@@ -337,13 +463,13 @@ class _Generator:
         recent = self.recent.setdefault(key, [])
         if recent:
             r = rnd()
-            if r < c.retweet_share:
+            if r < retweet_share:
                 rid, rname, rtext = recent[int(rnd() * len(recent))]
                 text, ref = f"RT @{rname}: {rtext}", ("retweeted", rid)
-            elif r < c.retweet_share + c.reply_share:
+            elif r < retweet_share + c.reply_share:
                 rid, rname, _ = recent[int(rnd() * len(recent))]
                 text, ref = f"@{rname} {text}", ("replied_to", rid)
-            elif r < c.retweet_share + c.reply_share + c.quote_share:
+            elif r < retweet_share + c.reply_share + c.quote_share:
                 rid, _, _ = recent[int(rnd() * len(recent))]
                 ref = ("quoted", rid)
         if ref is None or ref[0] != "retweeted":
@@ -351,6 +477,44 @@ class _Generator:
                 recent.append((tid, user[1], text))
             else:
                 recent[int(rnd() * 64)] = (tid, user[1], text)
+        return self._emit(ms, tid, user, text, family.lang, ref, engagement_mean)
+
+    def _case_post(self, ms: int, case: int) -> bytes:
+        """A wild decoy's post: one spammer's promotion, the storm's original or one of its
+        retweets, or a fresh bot account's pitch."""
+        rnd = self.rnd
+        tid = str(self._snowflake(ms, _WORKER_TWEETS))
+        ref: tuple[str, str] | None = None
+        if case == _CASE_SPAM:
+            user, text = self.spam_user, self.spam_templates.fill(rnd)
+        elif case == _CASE_STORM and self.storm_original is None:
+            user, text = self.storm_user, STORM_POST
+            self.storm_original = (tid, user[1])
+        elif case == _CASE_STORM:
+            user = self.users[int(rnd() * len(self.users))]
+            text = f"RT @{self.storm_original[1]}: {STORM_POST}"
+            ref = ("retweeted", self.storm_original[0])
+        else:
+            self.bots_posted += 1
+            n = self.bots_posted
+            user = (str(900_000_000 + n), f"moonfan{n:04d}", f"Moon Fan {n}")
+            text = self.bot_templates.fill(rnd)
+        self.case_members[case].append(tid)
+        return self._emit(ms, tid, user, text, "en", ref, self.config.engagements_per_post)
+
+    def _emit(
+        self,
+        ms: int,
+        tid: str,
+        user: tuple[str, str, str],
+        text: str,
+        lang: str,
+        ref: tuple[str, str] | None,
+        engagement_mean: float,
+    ) -> bytes:
+        """One post as an X API v2 line (metrics, entities, references), engagements planned."""
+        rnd = self.rnd
+        hashtags: list[str] = []
         if "#" in text:
             hashtags = [w for w in text.split() if w.startswith("#") and len(w) > 1]
         data: dict[str, Any] = {
@@ -358,7 +522,7 @@ class _Generator:
             "text": text,
             "author_id": user[0],
             "created_at": self._iso(ms),
-            "lang": family.lang,
+            "lang": lang,
             "conversation_id": ref[1] if ref and ref[0] == "replied_to" else tid,
             "public_metrics": {
                 "retweet_count": int(rnd() * rnd() * 20),
@@ -480,6 +644,7 @@ class _Generator:
                 {
                     "trend_id": t.trend_id,
                     "kind": t.kind,
+                    **({"case": t.case} if t.case else {}),
                     "hashtag": t.hashtag,
                     "description": t.description,
                     "start": iso(t.start_s),
@@ -489,6 +654,7 @@ class _Generator:
                     "member_tweet_ids": self.members[t.trend_id],
                 }
                 for t in self.trends
+                if t.shape != "faded"
             ],
             "decoys": [
                 {
@@ -499,8 +665,43 @@ class _Generator:
                     "size": self.decoy_counts[f.slug],
                 }
                 for f in self.decoys
-            ],
+            ]
+            + self._case_decoys(),
         }
+
+    def _case_decoys(self) -> list[dict[str, Any]]:
+        """The wild profile's decoys, with their posts: none may be reported as a trend."""
+        if not self.wild:
+            return []
+        named = {
+            _CASE_SPAM: ("spam_burst", SPAM.description),
+            _CASE_STORM: ("retweet_storm", "one post retweeted by many accounts"),
+            _CASE_BOTS: ("bot_ring", BOT_RING.description),
+        }
+        out = [
+            {
+                "decoy_id": f"case-{name}",
+                "case": name,
+                "hashtag": None,
+                "description": description,
+                "size": len(self.case_members[case]),
+                "member_tweet_ids": self.case_members[case],
+            }
+            for case, (name, description) in named.items()
+        ]
+        out += [
+            {
+                "decoy_id": t.trend_id,
+                "case": t.case,
+                "hashtag": None,
+                "description": f"{t.description} (faded long before most windows)",
+                "size": len(self.members[t.trend_id]),
+                "member_tweet_ids": self.members[t.trend_id],
+            }
+            for t in self.trends
+            if t.shape == "faded"
+        ]
+        return out
 
 
 @lru_cache(maxsize=8192)

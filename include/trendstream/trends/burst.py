@@ -34,13 +34,34 @@ def neighbourhood_radii(
     return radii
 
 
-def ball_counts(
+def ball_hits(
     vectors: np.ndarray, centroids: np.ndarray, radii: np.ndarray, chunk: int = 16384
+) -> tuple[np.ndarray, np.ndarray]:
+    """(post row, cluster) pairs of ``vectors`` in each centroid's ball (blockwise, O(n·k·d))."""
+    rows, cols = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for start in range(0, vectors.shape[0], chunk):
+        r, c = np.nonzero(vectors[start : start + chunk] @ centroids.T >= radii)
+        rows.append(r + start)
+        cols.append(c)
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+def ball_counts(
+    vectors: np.ndarray,
+    centroids: np.ndarray,
+    radii: np.ndarray,
+    chunk: int = 16384,
+    *,
+    include: np.ndarray | None = None,
 ) -> np.ndarray:
-    """How many of ``vectors`` fall within each centroid's ball (blockwise, O(n·k·d))."""
+    """How many of ``vectors`` (only rows where ``include``, when given) fall within each
+    centroid's ball (blockwise, O(n·k·d))."""
     counts = np.zeros(centroids.shape[0], np.int64)
     for start in range(0, vectors.shape[0], chunk):
-        counts += (vectors[start : start + chunk] @ centroids.T >= radii).sum(axis=0)
+        inside = vectors[start : start + chunk] @ centroids.T >= radii
+        if include is not None:
+            inside = inside[include[start : start + chunk]]
+        counts += inside.sum(axis=0)
     return counts
 
 

@@ -16,9 +16,21 @@ from typing import Any
 import numpy as np
 
 from trendstream.core.settings import TrendSettings
-from trendstream.trends.burst import BurstScores, ball_counts, burst_scores, neighbourhood_radii
+from trendstream.trends.burst import (
+    BurstScores,
+    ball_counts,
+    ball_hits,
+    burst_scores,
+    neighbourhood_radii,
+)
 from trendstream.trends.cluster import Clusters, cluster_vectors
-from trendstream.trends.hashtags import HashtagTrend, count_hashtags, hashtag_bursts, with_tweet_ids
+from trendstream.trends.hashtags import (
+    HashtagTrend,
+    count_hashtags,
+    hashtag_bursts,
+    hashtag_variants,
+    with_tweet_ids,
+)
 from trendstream.trends.labels import (
     REST_SAMPLE,
     Representative,
@@ -30,6 +42,14 @@ from trendstream.trends.merge import merge_satellites
 from trendstream.trends.posts import Posts
 from trendstream.trends.status import trend_status
 from trendstream.trends.tracking import TrackingState, advance, match_centroids
+from trendstream.trends.viral import ViralPost, viral_posts
+from trendstream.trends.voices import (
+    Voices,
+    count_authors,
+    distinct_voices,
+    post_voices,
+    suspected_coordination,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +72,9 @@ class Trend:
     expected: float
     baseline_count: float
     engagement: float
+    distinct_authors: int
+    retweet_share: float
+    hashtag_variants: list[str]
     first_seen: str
     history: list[tuple[str, int, float]]
     timeline: list[int]
@@ -67,6 +90,8 @@ class Detection:
     hashtag_trends: list[HashtagTrend]
     state: TrackingState
     stats: dict[str, Any]
+    viral: list[ViralPost] = field(default_factory=list)
+    suppressed: list[dict[str, Any]] = field(default_factory=list)
 
 
 def detect_trends(
@@ -102,18 +127,23 @@ def detect_trends(
 
     clock = time.perf_counter()
     radii = neighbourhood_radii(window.vectors, clusters.labels, clusters.centroids)
+    window_voices = post_voices(window.texts, window.retweets, window.author_ids)
+    k = clusters.count
     scores = burst_scores(
-        ball_counts(window.vectors, clusters.centroids, radii),
-        ball_counts(baseline.vectors, clusters.centroids, radii),
+        distinct_voices(*ball_hits(window.vectors, clusters.centroids, radii), window_voices, k),
+        # the baseline counts its original posts: no author cap, no re-post check (both only
+        # lower W's side, so the test errs conservative) — 25k texts per snapshot stay cheap
+        ball_counts(baseline.vectors, clusters.centroids, radii, include=~baseline.retweets),
         window_seconds,
         baseline_seconds,
         baseline_weight=baseline_weight,
     )
+    coordinated = _coordinated(window, baseline, clusters, scores, window_voices, config)
     timings["score_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     clusters, chosen, state, tracked = _select_and_track(
-        window.vectors, clusters, scores, at, config, previous
+        window.vectors, clusters, scores, at, config, previous, set(coordinated), window
     )
     timings["track_s"] = time.perf_counter() - clock
 
@@ -141,12 +171,25 @@ def detect_trends(
         window.hashtags,
     )
     timings["hashtag_baseline_s"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    viral = viral_posts(
+        window,
+        baseline,
+        window_seconds,
+        baseline_seconds,
+        min_count=config.min_cluster_size,
+        min_score=config.min_score,
+        min_growth=config.min_growth,
+        baseline_weight=baseline_weight,
+    )
+    timings["viral_s"] = time.perf_counter() - clock
     stats = {
         "window_posts": len(window),
         "baseline_posts": len(baseline),
         "baseline_weight": baseline_weight,
         "clusters": clusters.count,
         "clustered_posts": int((clusters.labels >= 0).sum()),
+        "suppressed_clusters": len(coordinated),
         **{k: round(v, 4) for k, v in timings.items()},
     }
     log.info(
@@ -158,7 +201,57 @@ def detect_trends(
         len(trends),
         len(hashtag_trends),
     )
-    return Detection(at, window_start, at, trends, hashtag_trends, state, stats)
+    return Detection(
+        at,
+        window_start,
+        at,
+        trends,
+        hashtag_trends,
+        state,
+        stats,
+        viral,
+        list(coordinated.values()),
+    )
+
+
+def _candidates(scores: BurstScores, config: TrendSettings) -> np.ndarray:
+    """Clusters over the hysteresis bars: new trends need the full bars, tracked ones these."""
+    return np.flatnonzero(
+        (scores.score >= config.min_score * CONTINUE_FACTOR)
+        & (scores.growth >= max(1.0, config.min_growth * CONTINUE_FACTOR))
+    )
+
+
+def _coordinated(
+    window: Posts,
+    baseline: Posts,
+    clusters: Clusters,
+    scores: BurstScores,
+    voices: Voices,
+    config: TrendSettings,
+) -> dict[int, dict[str, Any]]:
+    """Bursting clusters that look like coordination (:mod:`.voices`), with what was seen."""
+    bursting = _candidates(scores, config)
+    if bursting.size == 0:
+        return {}
+    known = set(baseline.author_ids)
+    original = ~window.retweets
+    new = np.fromiter((a not in known for a in window.author_ids), bool, count=len(window))
+    window_new_share = float(new[original].mean()) if original.any() else 0.0
+    found = {}
+    for cluster in bursting:
+        rows = clusters.members(int(cluster))
+        rows = rows[original[rows]]
+        keys = [voices.keys[i] for i in rows]
+        authors = [window.author_ids[i] for i in rows]
+        if suspected_coordination(keys, authors, new[rows], window_new_share):
+            found[int(cluster)] = {
+                "size": int(clusters.sizes[cluster]),
+                "distinct_authors": count_authors(authors),
+                "new_author_share": round(float(new[rows].mean()), 4) if rows.size else 0.0,
+                "text": window.texts[int(rows[0])] if rows.size else "",
+            }
+    return found
 
 
 def _select_and_track(
@@ -168,16 +261,18 @@ def _select_and_track(
     at: datetime,
     config: TrendSettings,
     previous: TrackingState | None,
+    suppressed: set[int],
+    window: Posts,
 ) -> tuple[Clusters, list[int], TrackingState, list]:
     """Clusters to report: bursting (score and growth both over their bars), or continuing a
-    tracked trend over the hysteresis bars (``CONTINUE_FACTOR`` of each); satellites of a
-    better-ranked reported cluster are folded into it (:mod:`.merge`) before tracking."""
+    tracked trend over the hysteresis bars (``CONTINUE_FACTOR`` of each), and not
+    ``suppressed``; satellites of a better-ranked reported cluster (linked posts, or a variant
+    of its main hashtag) are folded into it (:mod:`.merge`) before tracking."""
     dimension = vectors.shape[1]
     score = scores.score
     bursting = (score >= config.min_score) & (scores.growth >= config.min_growth)
-    candidates = np.flatnonzero(
-        (score >= config.min_score * CONTINUE_FACTOR)
-        & (scores.growth >= max(1.0, config.min_growth * CONTINUE_FACTOR))
+    candidates = np.array(
+        [c for c in _candidates(scores, config) if int(c) not in suppressed], np.int64
     )
     prior = (
         previous.centroid_matrix(dimension) if previous else np.empty((0, dimension), np.float32)
@@ -186,8 +281,13 @@ def _select_and_track(
     keep = [i for i, c in enumerate(candidates) if bursting[c] or i in matches]
     keep.sort(key=lambda i: -score[candidates[i]])
     chosen = [int(candidates[i]) for i in keep[: config.max_trends]]
+    tags = {}
+    for c in chosen:
+        top = top_hashtags([window.hashtags[i] for i in clusters.members(c)])
+        if top:
+            tags[c] = top[0]
     clusters, chosen = merge_satellites(
-        vectors, clusters, chosen, config.similarity_threshold, seed=int(at.timestamp())
+        vectors, clusters, chosen, config.similarity_threshold, seed=int(at.timestamp()), tags=tags
     )
     centroids = clusters.centroids[chosen] if chosen else np.empty((0, dimension), np.float32)
     sizes = clusters.sizes
@@ -239,6 +339,7 @@ def _label(
         [window.texts[i] for i in rest_sample],
         rest_weight=rest.size / max(1, rest_sample.size),
     )
+    retweet = window.retweets
     trends = []
     for cluster, rows, words, track in zip(chosen, members, keywords, tracked, strict=False):
         centroid = clusters.centroids[cluster]
@@ -262,6 +363,11 @@ def _label(
                 expected=float(scores.expected[cluster]),
                 baseline_count=float(scores.baseline_counts[cluster]),
                 engagement=float(window.engagement[rows].sum()),
+                distinct_authors=count_authors(
+                    [window.author_ids[i] for i in rows[~retweet[rows]]]
+                ),
+                retweet_share=float(retweet[rows].mean()),
+                hashtag_variants=hashtag_variants(window.texts[i] for i in rows),
                 first_seen=track.first_seen,
                 history=list(track.history),
                 timeline=timeline,

@@ -14,12 +14,16 @@ from datetime import datetime
 
 import numpy as np
 
+from trendstream.core.schema import HASHTAG_PATTERN
 from trendstream.stream.analytics_store import AnalyticsStore
 from trendstream.trends.burst import burst_scores
 
 log = logging.getLogger(__name__)
 
 HASHTAG_TABLE = "hashtags"  # the stream's hashtag-window table in the AnalyticsStore
+# Two tags are spellings of one story when equal ignoring case, or when one contains the
+# other and the shorter has at least this many letters (#WorldCup ⊂ #WorldCupFinal).
+VARIANT_MIN_LENGTH = 6
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,29 @@ class HashtagTrend:
 def count_hashtags(hashtags: Iterable[Sequence[str]]) -> Counter[str]:
     """Posts per hashtag (a tag repeated inside one post counts once)."""
     return Counter(tag for tags in hashtags for tag in {t.lower() for t in tags})
+
+
+def related_tags(a: str, b: str) -> bool:
+    """Whether two hashtags (without ``#``) are spelling variants of one story."""
+    a, b = a.lower(), b.lower()
+    short, long = sorted((a, b), key=len)
+    return short == long or (len(short) >= VARIANT_MIN_LENGTH and short in long)
+
+
+def hashtag_variants(texts: Iterable[str]) -> list[str]:
+    """The spellings (as written, with ``#``) of a cluster's main hashtag and the tags related
+    to it, most frequent first: ``["#WorldCup", "#worldcup", "#WorldCupFinal"]``."""
+    written = Counter(
+        "#" + tag for text in texts if "#" in text for tag in set(HASHTAG_PATTERN.findall(text))
+    )
+    if not written:
+        return []
+    by_tag = Counter()
+    for spelling, n in written.items():
+        by_tag[spelling[1:].lower()] += n
+    main = min(by_tag, key=lambda tag: (-by_tag[tag], tag))
+    related = [s for s in written if related_tags(s[1:], main)]
+    return sorted(related, key=lambda s: (-written[s], s))
 
 
 def hashtag_bursts(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from trendstream.trends.cluster import Clusters, centroids_of
+from trendstream.trends.hashtags import related_tags
 
 MERGE_SHARE = 0.5
 CENTROID_FLOOR = 0.3  # pairs less similar than this are never compared post by post
@@ -24,9 +25,16 @@ def linked_share(small: np.ndarray, large: np.ndarray, threshold: float) -> floa
 
 
 def merge_satellites(
-    vectors: np.ndarray, clusters: Clusters, chosen: list[int], threshold: float, *, seed: int = 0
+    vectors: np.ndarray,
+    clusters: Clusters,
+    chosen: list[int],
+    threshold: float,
+    *,
+    seed: int = 0,
+    tags: dict[int, str] | None = None,
 ) -> tuple[Clusters, list[int]]:
-    """``chosen`` (best first) with satellites folded into the first cluster they link to;
+    """``chosen`` (best first) with satellites folded into the first cluster they link to, or
+    whose main hashtag (``tags``: cluster → its top tag) is a spelling variant of theirs;
     returns the relabelled clusters and the surviving chosen clusters, in the same order."""
     if len(chosen) < 2:
         return clusters, chosen
@@ -40,7 +48,7 @@ def merge_satellites(
             (
                 k
                 for k in kept
-                if _is_satellite(vectors, clusters, samples, cluster, k, threshold, rng)
+                if _is_satellite(vectors, clusters, samples, cluster, k, threshold, rng, tags or {})
             ),
             None,
         )
@@ -68,9 +76,12 @@ def _is_satellite(
     b: int,
     threshold: float,
     rng: np.random.Generator,
+    tags: dict[int, str],
 ) -> bool:
     if float(clusters.centroids[a] @ clusters.centroids[b]) < CENTROID_FLOOR:
         return False
+    if a in tags and b in tags and related_tags(tags[a], tags[b]):
+        return True
     small, large = (a, b) if samples[a].size <= samples[b].size else (b, a)
     probe = _sample(samples[small], SAMPLE_SMALL, rng)
     return linked_share(vectors[probe], vectors[samples[large]], threshold) >= MERGE_SHARE

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
+
+from trendstream.encode.text import is_retweet
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,9 @@ class Posts:
     texts: list[str] = field(default_factory=list)
     hashtags: list[tuple[str, ...]] = field(default_factory=list)
     engagement: np.ndarray | None = None
+    author_ids: list[str] = field(default_factory=list)
+    likes: np.ndarray | None = None
+    quotes: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.ids)
@@ -35,11 +41,19 @@ class Posts:
             object.__setattr__(self, "texts", [""] * n)
         if not self.hashtags:
             object.__setattr__(self, "hashtags", [()] * n)
-        if self.engagement is None:
-            object.__setattr__(self, "engagement", np.zeros(n, dtype=np.float64))
+        if not self.author_ids:
+            object.__setattr__(self, "author_ids", [""] * n)
+        for name in ("engagement", "likes", "quotes"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.zeros(n, dtype=np.float64))
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @cached_property
+    def retweets(self) -> np.ndarray:
+        """Which posts are retweets (computed once: voices, viral and labels all ask)."""
+        return np.fromiter((is_retweet(t) for t in self.texts), bool, count=len(self))
 
     @property
     def dimension(self) -> int:
@@ -54,6 +68,9 @@ class Posts:
             texts=[self.texts[i] for i in rows],
             hashtags=[self.hashtags[i] for i in rows],
             engagement=self.engagement[rows],
+            author_ids=[self.author_ids[i] for i in rows],
+            likes=self.likes[rows],
+            quotes=self.quotes[rows],
         )
 
     def between(self, start_ms: int, end_ms: int) -> Posts:
@@ -83,6 +100,9 @@ def posts_from_rows(rows: Iterable[dict[str, Any]], dimension: int) -> Posts:
         texts=[str(row.get("text") or "") for row in rows],
         hashtags=[_hashtag_tuple(row.get("hashtags")) for row in rows],
         engagement=np.asarray([_engagement(row) for row in rows], dtype=np.float64),
+        author_ids=[str(row.get("author_id") or "") for row in rows],
+        likes=np.asarray([float(row.get("like_count") or 0) for row in rows]),
+        quotes=np.asarray([float(row.get("quote_count") or 0) for row in rows]),
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -66,6 +66,9 @@ def trend_payload(trend: Trend) -> dict[str, Any]:
         "expected": round(trend.expected, 4),
         "baseline_count": trend.baseline_count,
         "engagement": trend.engagement,
+        "distinct_authors": trend.distinct_authors,
+        "retweet_share": round(trend.retweet_share, 4),
+        "hashtag_variants": list(trend.hashtag_variants),
         "first_seen": trend.first_seen,
         "history": [
             {"snapshot_at": h[0], "size": h[1], "score": round(h[2], 4)} for h in trend.history
@@ -80,6 +83,8 @@ def snapshot_payload(detection: Detection) -> dict[str, Any]:
         "snapshot_at": iso(detection.snapshot_at),
         "window": {"start": iso(detection.window_start), "end": iso(detection.window_end)},
         "trends": [trend_payload(t) for t in detection.trends],
+        "viral": [asdict(v) for v in detection.viral],
+        "suppressed": list(detection.suppressed),
         "hashtag_baseline": [
             {
                 "hashtag": h.hashtag,
@@ -183,6 +188,7 @@ def render_html(detection: Detection) -> str:
         "<h2>Trends</h2><table><tr><th>trend</th><th>status</th><th>score</th><th>size</th>"
         "<th>growth</th>\n"
         f"<th>keywords · hashtags</th><th>representative posts</th></tr>{rows}</table>\n"
+        f"{_viral_table(detection)}{_suppressed_table(detection)}"
         "<h2>Hashtag-count baseline</h2><table><tr><th>hashtag</th><th>count</th>"
         f"<th>expected</th><th>score</th></tr>{tag_rows}</table>\n"
         "</body></html>"
@@ -192,12 +198,46 @@ def render_html(detection: Detection) -> str:
 def _trend_row(trend: Trend) -> str:
     quotes = "".join(f"<blockquote>{escape(r.text)}</blockquote>" for r in trend.representatives)
     tags = " ".join("#" + escape(h) for h in trend.hashtags)
+    if len(trend.hashtag_variants) > 1:
+        tags += " · spellings: " + escape(" ".join(trend.hashtag_variants))
     return (
         f"<tr><td>{escape(trend.trend_id)}</td>"
         f'<td><span class="badge {escape(trend.status)}">{escape(trend.status)}</span></td>'
-        f"<td>{trend.score:.1f}</td><td>{trend.size}</td><td>{trend.growth:.1f}×</td>"
+        f"<td>{trend.score:.1f}</td><td>{trend.size}<br><small>{trend.distinct_authors} authors"
+        f", {trend.retweet_share:.0%} retweets</small></td><td>{trend.growth:.1f}×</td>"
         f'<td>{escape(", ".join(trend.keywords))}<br><span class="muted">{tags}</span></td>'
         f"<td>{quotes}</td></tr>"
+    )
+
+
+def _viral_table(detection: Detection) -> str:
+    if not detection.viral:
+        return ""
+    rows = "".join(
+        f"<tr><td><blockquote>{escape(v.text)}</blockquote></td><td>{v.retweets}</td>"
+        f"<td>{v.quotes}</td><td>{v.likes}</td><td>{v.engagement_growth:.1f}×</td></tr>"
+        for v in detection.viral
+    )
+    return (
+        '<h2>Viral posts</h2><p class="muted">One post passed on by many: engagement, '
+        "not a trend.</p><table><tr><th>post</th><th>retweets</th><th>quotes</th>"
+        f"<th>likes</th><th>growth</th></tr>{rows}</table>\n"
+    )
+
+
+def _suppressed_table(detection: Detection) -> str:
+    if not detection.suppressed:
+        return ""
+    rows = "".join(
+        f"<tr><td><blockquote>{escape(str(s['text']))}</blockquote></td><td>{s['size']}</td>"
+        f"<td>{s['distinct_authors']}</td><td>{s['new_author_share']:.0%}</td></tr>"
+        for s in detection.suppressed
+    )
+    return (
+        '<h2>Suppressed: suspected coordination</h2><p class="muted">Near-duplicate bursts '
+        "carried by a handful of accounts or by accounts new to the baseline.</p><table><tr>"
+        "<th>example post</th><th>posts</th><th>authors</th><th>new accounts</th></tr>"
+        f"{rows}</table>\n"
     )
 
 

@@ -13,6 +13,7 @@ from trendstream.vectorstore.store import TweetStore, time_range_filter
 FIELDS = (
     "id",
     "created_at",
+    "author_id",
     "hashtags",
     "text",
     "like_count",

@@ -146,3 +146,32 @@ def test_bad_config_is_refused() -> None:
         GeneratorConfig(minutes=0)
     with pytest.raises(ValueError):
         GeneratorConfig(trends=99)
+
+
+def test_wild_profile_plants_its_cases_and_decoys() -> None:
+    wild = generate_stream(GeneratorConfig(seed=5, minutes=20, rate=2, profile="wild"))
+    truth = wild.ground_truth
+    tweets = {t.id: t for t in (parse_event(line) for line in wild.tweets)}
+    cases = {t["case"] for t in truth["trends"] if "case" in t}
+    assert cases == {"slow_ramp", "close_story_a", "close_story_b", "hashtag_variants"}
+    decoys = {d["case"]: d["member_tweet_ids"] for d in truth["decoys"] if "case" in d}
+    assert set(decoys) == {"spam_burst", "retweet_storm", "bot_ring", "faded_burst"}
+    assert {tweets[i].author_id for i in decoys["spam_burst"]} == {
+        tweets[decoys["spam_burst"][0]].author_id
+    }
+    original, *storm = decoys["retweet_storm"]
+    assert len(storm) == 200 and all(tweets[i].referenced_id == original for i in storm)
+    ring = {tweets[i].author_id for i in decoys["bot_ring"]}
+    others = {t.author_id for i, t in tweets.items() if i not in set(decoys["bot_ring"])}
+    assert len(ring) == 80 and not ring & others  # fresh accounts, one post each
+    variants = next(t for t in truth["trends"] if t.get("case") == "hashtag_variants")
+    spellings = {h for i in variants["member_tweet_ids"] for h in _written_tags(tweets[i].text)}
+    assert {"#WorldCup", "#worldcup", "#WorldCupFinal"} <= spellings
+    chatter_rt = sum(t.text.startswith("RT @") for t in tweets.values()) / len(tweets)
+    assert chatter_rt > 0.2  # retweet-heavy chatter (clean: ~0.1)
+    with pytest.raises(ValueError):
+        GeneratorConfig(profile="dirty")
+
+
+def _written_tags(text: str) -> list[str]:
+    return [w for w in text.split() if w.startswith("#")]

@@ -52,3 +52,16 @@ def test_ball_counts_and_radii_count_the_neighbourhood_in_both_periods():
     counts = ball_counts(baseline, centre[None, :], radii, chunk=64)
     assert 15 <= counts[0] <= 20  # the related posts, none of the random ones
     assert ball_counts(members, centre[None, :], radii)[0] >= 44  # ~90 % coverage
+
+
+def test_ball_counts_skip_excluded_rows_and_ball_hits_name_them():
+    from trendstream.trends.burst import ball_hits
+
+    vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]], np.float32)
+    centres = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
+    radii = np.array([0.9, 0.9], np.float32)
+    assert ball_counts(vectors, centres, radii).tolist() == [2, 1]
+    include = np.array([False, True, True])
+    assert ball_counts(vectors, centres, radii, chunk=2, include=include).tolist() == [1, 1]
+    rows, cols = ball_hits(vectors, centres, radii, chunk=2)
+    assert sorted(zip(rows.tolist(), cols.tolist(), strict=True)) == [(0, 0), (1, 0), (2, 1)]

@@ -184,3 +184,28 @@ def test_a_sampled_baseline_weights_its_hashtag_counts_too():
         return tag.expected
 
     assert expected(2.0) > 1.8 * expected(1.0)
+
+
+def test_one_author_or_retweets_alone_make_no_trend_but_many_authors_do():
+    rng = np.random.default_rng(4)
+    centres: dict[str, np.ndarray] = {}
+    window, found = _snapshot(rng, centres, AT, [Topic("outage", 40)])
+    assert len(found.trends) == 1 and found.trends[0].distinct_authors == 40
+    rows = [i for i, t in enumerate(window.texts) if t.startswith("outage")]
+    spam = [("spammer" if i in rows else a) for i, a in enumerate(window.author_ids)]
+    storm = [("RT @a: outage update" if i in rows else t) for i, t in enumerate(window.texts)]
+    for posts in (  # one account posting 40 times; one post retweeted 40 times
+        replace(window, author_ids=spam),
+        replace(window, texts=storm),
+    ):
+        again = detect_trends(
+            posts,
+            empty_posts(posts.dimension),
+            at=AT,
+            window_start=AT - WINDOW,
+            baseline_seconds=BASELINE.total_seconds(),
+            config=DEFAULT_CONFIG,
+        )
+        assert again.trends == []
+    # the storm still shows, as one viral post instead of a trend
+    assert [v.retweets for v in again.viral] == [len(rows)]

@@ -64,3 +64,14 @@ def test_counts_from_parquet_windows_take_each_windows_latest_update(tmp_path):
     batch(1, [(0, "metrostrike", 6), (10, "metrostrike", 5)])  # late posts update window :00
     counts = counts_from_parquet(store, start, start.replace(second=10))
     assert counts == Counter({"metrostrike": 10, "goodmorning": 2})
+
+
+def test_spellings_of_one_story_are_related_and_listed_most_frequent_first():
+    from trendstream.trends.hashtags import hashtag_variants, related_tags
+
+    assert related_tags("WorldCup", "worldcupfinal") and related_tags("rate", "RATE")
+    assert not related_tags("rate", "ratecut")  # too short to be sure
+    assert not related_tags("worldcup", "metrostrike")
+    texts = ["#WorldCup yes"] * 3 + ["#worldcup", "#WorldCupFinal #WorldCup", "#other #Other"]
+    assert hashtag_variants(texts) == ["#WorldCup", "#WorldCupFinal", "#worldcup"]
+    assert hashtag_variants(["no tags"]) == []

@@ -59,3 +59,16 @@ def test_a_tighter_threshold_keeps_them_apart():
     merged, kept = merge_satellites(vectors, clusters, [0, 1, 2], threshold=0.95)
     assert kept == [0, 1, 2]
     assert merged is clusters
+
+
+def test_a_cluster_tagged_with_a_spelling_of_a_story_tag_folds_into_it():
+    vectors, clusters = _story_with_side_angle_and_other_story()
+    tags = {0: "worldcup", 2: "worldcupfinal"}
+    _, kept = merge_satellites(vectors, clusters, [0, 2], threshold=0.99, tags=tags)
+    assert kept == [0, 2]  # unrelated by centroid (< CENTROID_FLOOR): never folded
+    _, kept = merge_satellites(vectors, clusters, [0, 1], threshold=0.99, tags={0: "a", 1: "b"})
+    assert kept == [0, 1]
+    _, kept = merge_satellites(
+        vectors, clusters, [0, 1], threshold=0.99, tags={0: "worldcup", 1: "worldcupfinal"}
+    )
+    assert kept == [0]

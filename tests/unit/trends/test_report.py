@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -11,7 +12,8 @@ from tests.support.synthetic import around, unit
 from trendstream.core.settings import TrendSettings
 from trendstream.trends.engine import detect_trends
 from trendstream.trends.posts import Posts
-from trendstream.trends.report import render_index, snapshot_payload, write_report
+from trendstream.trends.report import render_html, render_index, snapshot_payload, write_report
+from trendstream.trends.viral import ViralPost
 
 AT = datetime(2025, 6, 1, 12, 30, tzinfo=UTC)
 EVIL = '<script>alert("x")</script> & <b>bold</b>'
@@ -54,6 +56,9 @@ def test_json_contract():
         "hashtags": list,
         "tweet_ids": list,
         "representatives": list,
+        "distinct_authors": int,
+        "retweet_share": float,
+        "hashtag_variants": list,
     }
     for key, kind in types.items():
         assert isinstance(trend[key], kind), key
@@ -63,6 +68,31 @@ def test_json_contract():
     assert len(trend["representatives"]) == 3
     assert set(trend["representatives"][0]) >= {"tweet_id", "text"}
     assert trend["representatives"][0]["text"].startswith(EVIL)  # JSON keeps the raw text
+    assert trend["distinct_authors"] == 12 and trend["retweet_share"] == 0.0
+    assert payload["viral"] == [] and payload["suppressed"] == []
+
+
+def test_viral_posts_and_suppressed_clusters_are_listed_and_escaped():
+    detection = replace(
+        _detection(),
+        viral=[ViralPost("1", "9", EVIL, 200, 3, 40, 57.5)],
+        suppressed=[{"size": 80, "distinct_authors": 80, "new_author_share": 1.0, "text": EVIL}],
+    )
+    payload = json.loads(json.dumps(snapshot_payload(detection)))
+    assert payload["viral"] == [
+        {
+            "tweet_id": "1",
+            "author_id": "9",
+            "text": EVIL,
+            "retweets": 200,
+            "quotes": 3,
+            "likes": 40,
+            "engagement_growth": 57.5,
+        }
+    ]
+    page = render_html(detection)
+    assert "<h2>Viral posts</h2>" in page and "<h2>Suppressed: suspected coordination</h2>" in page
+    assert "<script>" not in page and page.count("&lt;script&gt;") >= 3
 
 
 def test_html_is_self_contained_and_escapes_post_text(tmp_path):
