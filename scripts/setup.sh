@@ -43,7 +43,7 @@ fi
 # The Trends page's chart scripts (vega, vega-lite, vega-embed), pinned in web/package-lock.json
 # and served by the page itself (no CDN). Without npm the page works, minus the timeline chart.
 if command -v npm >/dev/null; then
-  npm ci --prefix web --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null \
+  npm ci --prefix web --ignore-scripts --no-audit --no-fund --loglevel=error --color=false >/dev/null \
     || { echo "setup: npm could not install web/package-lock.json" >&2; exit 1; }
 else
   echo "setup: warning: npm not found; the Trends page will show no timeline charts" >&2
