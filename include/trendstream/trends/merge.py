@@ -34,8 +34,10 @@ def merge_satellites(
     tags: dict[int, str] | None = None,
 ) -> tuple[Clusters, list[int]]:
     """``chosen`` (best first) with satellites folded into the first cluster they link to, or
-    whose main hashtag (``tags``: cluster → its top tag) is a spelling variant of theirs;
-    returns the relabelled clusters and the surviving chosen clusters, in the same order."""
+    whose main hashtag (``tags``: cluster → its top tag) is a spelling variant of theirs; a
+    folded satellite's posts count as its home's for the clusters after it (chains of side
+    clusters fold too); returns the relabelled clusters and the surviving chosen clusters, in
+    the same order."""
     if len(chosen) < 2:
         return clusters, chosen
     rng = np.random.default_rng(seed)
@@ -56,6 +58,10 @@ def merge_satellites(
             kept.append(cluster)
         else:
             target[cluster] = home
+            # a later satellite may link to this one's posts rather than the home's own
+            samples[home] = _sample(
+                np.concatenate([samples[home], samples[cluster]]), SAMPLE_LARGE, rng
+            )
     if not target:
         return clusters, chosen
     labels = clusters.labels.copy()

@@ -72,3 +72,20 @@ def test_a_cluster_tagged_with_a_spelling_of_a_story_tag_folds_into_it():
         vectors, clusters, [0, 1], threshold=0.99, tags={0: "worldcup", 1: "worldcupfinal"}
     )
     assert kept == [0]
+
+
+def test_a_side_cluster_linked_only_to_a_folded_satellite_follows_it_home():
+    # main → side (35°) → far side (65° from main: no post links to main, all to side)
+    rng = np.random.default_rng(5)
+    e = np.eye(16)
+    angle = np.deg2rad
+    main = _around(e[0], 40, rng, noise=0.02)
+    side = _around(np.cos(angle(35)) * e[0] + np.sin(angle(35)) * e[1], 12, rng, noise=0.02)
+    far = _around(np.cos(angle(65)) * e[0] + np.sin(angle(65)) * e[1], 10, rng, noise=0.02)
+    vectors = np.vstack([main, side, far]).astype(np.float32)
+    labels = np.array([0] * 40 + [1] * 12 + [2] * 10)
+    clusters = Clusters(labels=labels, centroids=centroids_of(vectors, labels))
+    assert linked_share(far, main, 0.55) == 0.0
+    merged, kept = merge_satellites(vectors, clusters, [0, 1, 2], threshold=0.55)
+    assert kept == [0]
+    assert (merged.labels == 0).all()
