@@ -90,6 +90,14 @@ def write_snapshot_set(reports_dir: Path, t0: datetime) -> list[str]:
                 hashtag_variants={"eclipse": 9, "Eclipse2026": 3},
                 suspected_coordination=False,
             )
+            payload["suppressed"] = [
+                {
+                    "size": 80,
+                    "distinct_authors": 80,
+                    "new_author_share": 0.95,
+                    "text": "Claim your FREE crypto airdrop now",
+                }
+            ]
             payload["viral"] = [
                 {
                     "tweet_id": f"{ECLIPSE}-0",

@@ -13,6 +13,8 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from trendstream.trends.report import suppressed_table
+
 VEGA_SCRIPTS = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")
 STYLE = (
     "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:1rem auto;"
@@ -126,6 +128,7 @@ def index_page(
         f"{escape(when(window.get('end')))}</p>"
         + (f'<ol class="trends">{items}</ol>' if items else "<p>No trends in this window.</p>")
         + _viral(payload.get("viral") or ())
+        + suppressed_table(payload.get("suppressed") or ())
     )
     return _page(base, "Trends", body)
 

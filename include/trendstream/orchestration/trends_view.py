@@ -70,6 +70,7 @@ class Snapshot(Open):
     window: dict[str, str]
     trends: list[TrendSummary]
     viral: list[dict[str, Any]]
+    suppressed: list[dict[str, Any]]
 
 
 class HistoryPoint(BaseModel):
@@ -217,7 +218,8 @@ def create_app(
         responses={404: {"description": "No such snapshot"}},
     )
     def snapshot(key: str) -> dict[str, Any]:
-        """One snapshot: its window and its trends ranked, plus viral posts when detected."""
+        """One snapshot: its window and its trends ranked, plus viral posts and suspected
+        coordination (``suppressed``) when detected."""
         found = data.load_snapshot(reports(), key)
         if found is None:
             raise HTTPException(status_code=404, detail=f"no snapshot {key}")
@@ -228,6 +230,7 @@ def create_app(
             "window": payload.get("window") or {},
             "trends": data.ranked_trends(payload),
             "viral": list(payload.get("viral") or ()),
+            "suppressed": list(payload.get("suppressed") or ()),
         }
 
     @app.get(

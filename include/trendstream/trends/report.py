@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -188,7 +189,7 @@ def render_html(detection: Detection) -> str:
         "<h2>Trends</h2><table><tr><th>trend</th><th>status</th><th>score</th><th>size</th>"
         "<th>growth</th>\n"
         f"<th>keywords · hashtags</th><th>representative posts</th></tr>{rows}</table>\n"
-        f"{_viral_table(detection)}{_suppressed_table(detection)}"
+        f"{_viral_table(detection)}{suppressed_table(detection.suppressed)}"
         "<h2>Hashtag-count baseline</h2><table><tr><th>hashtag</th><th>count</th>"
         f"<th>expected</th><th>score</th></tr>{tag_rows}</table>\n"
         "</body></html>"
@@ -225,13 +226,15 @@ def _viral_table(detection: Detection) -> str:
     )
 
 
-def _suppressed_table(detection: Detection) -> str:
-    if not detection.suppressed:
+def suppressed_table(suppressed: Sequence[dict[str, Any]]) -> str:
+    """Suspected-coordination bursts (the snapshot's ``suppressed`` list) as a small section;
+    the report and the Trends page both show it this way."""
+    if not suppressed:
         return ""
     rows = "".join(
-        f"<tr><td><blockquote>{escape(str(s['text']))}</blockquote></td><td>{s['size']}</td>"
-        f"<td>{s['distinct_authors']}</td><td>{s['new_author_share']:.0%}</td></tr>"
-        for s in detection.suppressed
+        f"<tr><td><blockquote>{escape(str(s['text']))}</blockquote></td><td>{int(s['size'])}</td>"
+        f"<td>{int(s['distinct_authors'])}</td><td>{float(s['new_author_share']):.0%}</td></tr>"
+        for s in suppressed
     )
     return (
         '<h2>Suppressed: suspected coordination</h2><p class="muted">Near-duplicate bursts '

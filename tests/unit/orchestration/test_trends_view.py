@@ -97,6 +97,17 @@ def test_trends_are_named_ranked_and_browsable_by_snapshot(settings: Settings) -
     assert "#transitstrike" not in old_page and "Data quality" in old_page
 
 
+def test_suspected_coordination_is_listed_when_the_snapshot_has_some(settings: Settings) -> None:
+    c = client(settings)
+    latest = c.get("/api/snapshots/20261202T101000Z", headers=AUTH).json()
+    assert latest["suppressed"][0]["distinct_authors"] == 80
+    assert c.get("/api/snapshots/20261202T100000Z", headers=AUTH).json()["suppressed"] == []
+    section = c.get("/", headers=AUTH).text.split("Suppressed: suspected coordination")[1]
+    assert "Claim your FREE crypto airdrop now" in section
+    assert "<td>80</td><td>80</td><td>95%</td>" in section
+    assert "suspected coordination" not in c.get("/?at=20261202T100000Z", headers=AUTH).text
+
+
 def test_a_trend_page_has_its_timeline_posts_and_engine_extras(settings: Settings) -> None:
     c = client(settings)
     detail = c.get(f"/api/trends/{ECLIPSE}", headers=AUTH).json()
