@@ -17,7 +17,9 @@ from tests.support.sandbox import derive_settings
 from trendstream.core.faults import NoFaults
 from trendstream.core.settings import Settings
 
-log = logging.getLogger(__name__)
+# Under trendstream's namespace: the child's quiet console shows only trendstream records,
+# and the tests read the injection from that console.
+log = logging.getLogger("trendstream.faults.injected")
 
 # The checkout root: a child (console script, spark-submit) must find ``tests.support`` on
 # its PYTHONPATH to import a hook from here.

@@ -205,16 +205,47 @@ def listening_sockets(procs: Iterable[psutil.Process]) -> list[tuple[str, int, s
 # --- memory sampling ------------------------------------------------------------------------------
 
 
+def rss_mb(procs: list[psutil.Process]) -> float:
+    """The processes' resident memory together, in MB (0 when none is alive)."""
+    rss = 0
+    for proc in procs:
+        try:
+            rss += proc.memory_info().rss
+        except psutil.Error:
+            continue
+    return rss / 2**20
+
+
+def live_heap_mb(procs: list[psutil.Process]) -> float:
+    """A JVM's live heap in MB: ``jcmd GC.class_histogram`` runs a full GC first, so its total
+    is what the program still holds. A JVM's RSS follows its heap size, which grows toward
+    ``-Xmx`` whether or not anything leaks; the live heap is what a leak raises."""
+    total = 0.0
+    for proc in procs:
+        out = subprocess.run(
+            ["jcmd", str(proc.pid), "GC.class_histogram"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        ).stdout
+        found = re.search(r"^Total\s+\d+\s+(\d+)\s*$", out, re.MULTILINE)
+        total += int(found.group(1)) / 2**20 if found else 0.0
+    return total
+
+
 @dataclass
 class MemorySampler:
-    """Samples the RSS of named process groups once per ``interval_s`` in a thread.
+    """Samples the memory of named process groups once per ``interval_s`` in a thread.
 
     ``groups`` maps a role ("job-jvm", "broker", ...) to a function returning its processes
-    now (looked up every sample, so restarted or newly forked workers are followed).
+    now (looked up every sample, so restarted or newly forked workers are followed);
+    ``measure`` turns them into MB (their RSS unless told otherwise).
     """
 
     groups: dict[str, Callable[[], list[psutil.Process]]]
     interval_s: float = 1.0
+    measure: Callable[[list[psutil.Process]], float] = rss_mb
     samples: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -234,14 +265,9 @@ class MemorySampler:
         while not self._stop.wait(self.interval_s):
             now = time.monotonic() - start
             for role, find in self.groups.items():
-                rss = 0
-                for proc in find():
-                    try:
-                        rss += proc.memory_info().rss
-                    except psutil.Error:
-                        continue
-                if rss:
-                    self.samples.setdefault(role, []).append((now, rss / 2**20))
+                mb = self.measure(find())
+                if mb:
+                    self.samples.setdefault(role, []).append((now, mb))
 
     def summary(self) -> dict[str, dict[str, float]]:
         """Per role: peak MB, last MB, and the least-squares slope (MB/min) of the last half."""
