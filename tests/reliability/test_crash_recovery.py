@@ -45,7 +45,7 @@ CATCH_UP_TIMEOUT_S = 300
 
 @pytest.mark.timeout(soak_scale(3600, 6 * 3600))  # a restart is minutes on a loaded 2-core box
 def test_kill_9_of_the_driver_mid_batch_loses_and_duplicates_nothing(settings, counts):
-    trials = soak_scale(5, 25)
+    trials = soak_scale(3, 25)  # three kill points by default; the soak runs 25
     job = derive_settings(
         settings, stream={"max_offsets_per_trigger": 12, "trigger_seconds": 1.0, "analytics": True}
     )
