@@ -7,7 +7,6 @@ with the analytics queries off, to keep the suite's JVM starts few.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -15,7 +14,6 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -23,17 +21,23 @@ import pytest
 
 from tests.support.faults import CrashAfterBatch, fault_settings, importable_env
 from tests.support.sandbox import derive_settings
-from trendstream.core.schema import Engagement, Tweet, parse_event
+from tests.support.stream_data import (
+    engagement_seconds,
+    expected_engagement_seconds,
+    expected_hashtag_windows,
+    hashtag_windows,
+    produce,
+    tweet_ids,
+)
+from trendstream.core.schema import parse_event
 from trendstream.core.settings import Settings
 from trendstream.kafka.admin import (
     client_config,
     committed_offsets,
     consumer_lag,
-    ensure_topics,
     topic_offsets,
 )
 from trendstream.kafka.dead_letter import parse_dead_letter
-from trendstream.kafka.producer import IdempotentProducer
 from trendstream.platform import process
 from trendstream.platform.milvus import milvus_spec
 from trendstream.platform.process import free_port
@@ -102,27 +106,6 @@ def isolated(
     )
 
 
-def produce(
-    settings: Settings,
-    tweets: list[bytes],
-    engagements: list[bytes] = (),
-    bad: list[bytes] = (),
-    bad_engagements: list[bytes] = (),
-) -> None:
-    ensure_topics(settings)
-    with IdempotentProducer(settings) as producer:
-        for line in tweets:
-            producer.produce(settings.kafka.tweets_topic, line, json.loads(line)["data"]["id"])
-        for raw in bad:
-            producer.produce(settings.kafka.tweets_topic, raw, None)
-        for line in engagements:
-            producer.produce(
-                settings.kafka.engagements_topic, line, json.loads(line)["tweet_id"] or None
-            )
-        for raw in bad_engagements:
-            producer.produce(settings.kafka.engagements_topic, raw, None)
-
-
 def run_job(
     settings: Settings,
     *args: str,
@@ -155,10 +138,6 @@ def milvus_ids(settings: Settings, ids: list[str]) -> list[dict]:
 def milvus_count(settings: Settings) -> int:
     with TweetStore.connect(settings) as store:
         return store.count()
-
-
-def tweet_ids(lines: list[bytes]) -> list[str]:
-    return [json.loads(line)["data"]["id"] for line in lines]
 
 
 def job_log(settings: Settings) -> str:
@@ -268,41 +247,14 @@ def test_bad_records_go_to_the_dead_letter_topic_with_reasons(stream_run):
 
 def test_hashtag_windows_match_counts_from_the_generated_data(stream_run):
     settings, generated = stream_run.settings, stream_run.generated
-    window = settings.stream.window_seconds
-    expected: Counter = Counter()
-    for line in generated.tweets:
-        tweet = parse_event(line)
-        assert isinstance(tweet, Tweet)
-        start = int(tweet.created_at.timestamp()) // window * window
-        for tag in tweet.hashtags:
-            expected[(datetime.fromtimestamp(start, UTC), tag)] += 1
-    frame = load_latest(settings, "hashtags")
-    got = Counter(
-        {
-            (row.window_start.to_pydatetime(), row.hashtag): row["count"]
-            for _, row in frame.iterrows()
-        }
-    )
-    assert expected and got == expected
+    expected = expected_hashtag_windows(generated.tweets, settings.stream.window_seconds)
+    assert expected and hashtag_windows(settings) == expected
 
 
 def test_engagement_rates_match_counts_from_the_generated_data(stream_run):
     settings, generated = stream_run.settings, stream_run.generated
-    expected: Counter = Counter()
-    for line in generated.engagements:
-        event = parse_event(line)
-        assert isinstance(event, Engagement)
-        if event.tweet_id and event.type in ("like", "retweet", "reply"):
-            second = datetime.fromtimestamp(int(event.created_at.timestamp()), UTC)
-            for key in (event.tweet_id, "*"):
-                expected[(second, key, event.type)] += 1
-    frame = load_latest(settings, "engagement")
-    got: Counter = Counter()
-    for _, row in frame.iterrows():
-        for kind, column in (("like", "likes"), ("retweet", "retweets"), ("reply", "replies")):
-            if row[column]:
-                got[(row.window_start.to_pydatetime(), row.tweet_id, kind)] = row[column]
-    assert expected and got == expected
+    expected = expected_engagement_seconds(generated.engagements)
+    assert expected and engagement_seconds(settings) == expected
 
 
 def test_user_scores_follow_the_documented_decay_formula(stream_run):

@@ -69,6 +69,16 @@ class Paths:
         return self.state_dir / "kafka"
 
     @property
+    def spark_cluster_dir(self) -> Path:
+        """The local Spark cluster's worker dirs (executors' files) and the job's package zip."""
+        return self.state_dir / "spark"
+
+    @property
+    def job_package_dir(self) -> Path:
+        """The trendstream package zipped for spark-submit's ``--py-files``, one per content."""
+        return self.spark_cluster_dir / "py-files"
+
+    @property
     def airflow_home(self) -> Path:
         return self.state_dir / "airflow"
 

@@ -162,6 +162,22 @@ class StreamSettings(BaseModel):
     metrics_port: int = Field(default=0, ge=0)
 
 
+class SparkClusterSettings(BaseModel):
+    """A Spark standalone cluster on loopback (Spark's own Master and Workers from the pyspark
+    install), started by ``platform up`` when enabled; the job uses it when ``stream.master``
+    is its URL (``spark://127.0.0.1:<master_port>``). Design: docs/platform.md#spark-cluster"""
+
+    enabled: bool = False
+    master_port: int = Field(default=17077, ge=1, le=65535)
+    master_webui_port: int = Field(default=18090, ge=1, le=65535)
+    workers: int = Field(default=2, ge=1)
+    # Per worker: what its executor may use. Small, for a 2-core box shared with the rest.
+    worker_cores: int = Field(default=1, ge=1)
+    worker_memory: str = "1g"
+    # Heap of each Master/Worker daemon JVM (they only schedule; executors have their own).
+    daemon_memory: str = "256m"
+
+
 class AirflowSettings(BaseModel):
     port: int = 18080
     host: str = "127.0.0.1"
@@ -286,6 +302,7 @@ class Settings(BaseSettings):
     model: ModelSettings = Field(default_factory=ModelSettings)
     stream: StreamSettings = Field(default_factory=StreamSettings)
     airflow: AirflowSettings = Field(default_factory=AirflowSettings)
+    spark_cluster: SparkClusterSettings = Field(default_factory=SparkClusterSettings)
     trends: TrendSettings = Field(default_factory=TrendSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)

@@ -34,7 +34,8 @@ JOB_SCRIPT = Path("spark_jobs") / "stream_job.py"
 def job_argv(settings: Settings, args: Sequence[str] = ()) -> list[str]:
     """``spark-submit --master <stream.master> --jars <Kafka connector>
     spark_jobs/stream_job.py ARGS`` with this interpreter for the Python side (under Airflow
-    ``stream.master`` comes from the ``spark_default`` connection)."""
+    ``stream.master`` comes from the ``spark_default`` connection). On a cluster master the
+    package goes to the executors as a zip (``--py-files``)."""
     from trendstream.stream.job import spark_jars
 
     return [
@@ -45,6 +46,7 @@ def job_argv(settings: Settings, args: Sequence[str] = ()) -> list[str]:
         "trendstream-stream",
         "--jars",
         ",".join(str(j) for j in spark_jars(settings)),
+        *cluster_args(settings),
         "--conf",
         f"spark.pyspark.python={sys.executable}",
         "--conf",
@@ -52,6 +54,29 @@ def job_argv(settings: Settings, args: Sequence[str] = ()) -> list[str]:
         str(repo_root() / JOB_SCRIPT),
         *args,
     ]
+
+
+def cluster_args(settings: Settings) -> list[str]:
+    """Nothing for a ``local[...]`` master; else the package zip, and for the platform's own
+    Spark cluster one executor per worker, sized to fit it."""
+    from trendstream.orchestration.job_package import package_zip
+    from trendstream.platform.spark_cluster import is_local_cluster
+
+    master = settings.stream.master
+    if master.startswith("local"):
+        return []
+    argv = ["--py-files", str(package_zip(settings.paths.job_package_dir))]
+    if is_local_cluster(settings, master):
+        c = settings.spark_cluster
+        argv += [
+            "--conf",
+            f"spark.executor.cores={c.worker_cores}",
+            "--conf",
+            f"spark.cores.max={c.workers * c.worker_cores}",
+            "--conf",
+            f"spark.executor.memory={c.worker_memory}",
+        ]
+    return argv
 
 
 def job_spec(

@@ -13,7 +13,7 @@ from trendstream.platform.broker import broker_spec, kafka_healthy
 from trendstream.platform.milvus import milvus_healthy, milvus_is_embedded, milvus_spec
 from trendstream.platform.process import PlatformError, ProcessSpec, ProcessStatus
 
-SERVICES: tuple[str, ...] = ("broker", "milvus", "airflow")
+SERVICES: tuple[str, ...] = ("broker", "milvus", "spark", "airflow")
 
 Progress = Callable[[str], None]
 
@@ -38,6 +38,10 @@ def service_specs(settings: Settings, service: str) -> list[ProcessSpec]:
         return [broker_spec(settings)] if settings.broker.enabled else []
     if service == "milvus":
         return [milvus_spec(settings)] if milvus_is_embedded(settings) else []
+    if service == "spark":
+        from trendstream.platform.spark_cluster import cluster_specs
+
+        return cluster_specs(settings) if settings.spark_cluster.enabled else []
     if service == "airflow":
         from trendstream.platform.airflow import airflow_specs
 

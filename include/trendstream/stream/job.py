@@ -74,7 +74,6 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
         .config("spark.sql.session.timeZone", "UTC")
         # Streaming plans cannot use adaptive execution; Spark would warn for every query.
         .config("spark.sql.adaptive.enabled", "false")
-        .config("spark.executorEnv.PYTHONPATH", os.environ["PYTHONPATH"])
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         # A loaded machine can take longer than the 15 s default to start a Python worker.
         .config("spark.python.authenticate.socketTimeout", "120s")
@@ -85,6 +84,10 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
         # Spark's own Kafka source/sink, resolved by Maven (spark-submit passes --jars too).
         .config("spark.jars", ",".join(str(j) for j in spark_jars(settings)))
     )
+    if settings.stream.master.startswith("local"):
+        # Executors in this process tree import the package from the checkout; a cluster's
+        # get it from the zip spark-submit ships (--py-files), not from the driver's disk.
+        builder = builder.config("spark.executorEnv.PYTHONPATH", os.environ["PYTHONPATH"])
     if settings.deployment is Deployment.LOCAL:
         # On one machine nothing else talks to the driver: its RPC and block manager
         # ports must not listen on the host's network address.

@@ -1,7 +1,7 @@
 """The embedding sink: one micro-batch of Kafka records → dead letters + Milvus upserts.
 
-Upserts by tweet id make a replayed batch harmless; the model runs on the driver, and each
-chunk's upsert overlaps the next chunk's encoding.
+Upserts by tweet id make a replayed batch harmless; the model runs on the driver (on the
+executors on a cluster), and each chunk's upsert overlaps the next chunk's encoding.
 Design: docs/stream.md#sink
 """
 
@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from trendstream.core.faults import NO_FAULTS, FaultHook
+from trendstream.stream.executor_encode import (
+    encode_on_executors,
+    encodes_on_executors,
+    executor_chunk_size,
+)
 from trendstream.stream.overlap import BackgroundWriter
 from trendstream.stream.transforms import (
     DeadRow,
@@ -81,11 +86,16 @@ class EmbedSink:
         self._store: TweetStore | None = None
         self.last: BatchReport | None = None
         self.on_batch = None  # set by the job: called with each BatchReport
+        self.on_executors = encodes_on_executors(settings.stream.master)
 
     def load_model_in_background(self) -> None:
         """Load the encoder while Spark starts: it then lives as long as the job process, and
-        the first batch does not wait for it. A failure here is left for that batch to raise."""
+        the first batch does not wait for it. A failure here is left for that batch to raise.
+        On a cluster the executors load it instead."""
         from trendstream.encode.model import get_encoder
+
+        if self.on_executors:
+            return
 
         def load() -> None:
             try:
@@ -112,7 +122,7 @@ class EmbedSink:
         clock.lap("read")
         report.input_rows = table.num_rows
         if table.num_rows:
-            self._process(table, report, clock)
+            self._process(table, report, clock, batch_df.sparkSession)
         self.last = report
         log.info(
             "embed batch %d: %d records, %d tweets upserted, %d dead letters in %.2fs (%s)",
@@ -126,9 +136,7 @@ class EmbedSink:
         if self.on_batch is not None:
             self.on_batch(report)
 
-    def _process(self, table, report: BatchReport, clock: _Clock) -> None:
-        from trendstream.encode.model import encode_texts
-
+    def _process(self, table, report: BatchReport, clock: _Clock, spark) -> None:
         settings = self.settings
         topics, parts, offsets = (
             table.column(n).to_pylist() for n in ("topic", "partition", "offset")
@@ -158,15 +166,30 @@ class EmbedSink:
         # encodes (torch releases the GIL); the block ends when every upsert is done, so
         # Spark still commits only what Milvus holds.
         with BackgroundWriter(self._upsert, name="milvus-upsert") as writer:
-            for chunk in length_chunks(texts, settings.stream.encode_chunk):
-                chunk_texts = [texts[i] for i in chunk]
-                vectors = encode_texts(chunk_texts, settings.model)
+            for chunk, chunk_texts, vectors in self._encoded(spark, texts):
                 writer.submit(([tweets[i] for i in chunk], chunk_texts, vectors))
             clock.lap("encode")
         clock.lap("upsert")  # what the overlap could not hide: the last chunk's upsert
         report.upserted = writer.written
         report.upsert_busy_s = writer.busy_s
         self._faults.after_batch(report.batch_id)
+
+    def _encoded(self, spark, texts: list[str]):
+        """``(indices, texts, vectors)`` per chunk: encoded here one chunk at a time (so the
+        writer upserts chunk N while N+1 encodes), or on the executors all chunks at once."""
+        from trendstream.encode.model import encode_texts
+
+        size = self.settings.stream.encode_chunk
+        if not self.on_executors:
+            for chunk in length_chunks(texts, size):
+                chunk_texts = [texts[i] for i in chunk]
+                yield chunk, chunk_texts, encode_texts(chunk_texts, self.settings.model)
+            return
+        slots = spark.sparkContext.defaultParallelism
+        chunks = length_chunks(texts, executor_chunk_size(len(texts), size, slots))
+        chunk_texts = [[texts[i] for i in chunk] for chunk in chunks]
+        vectors = encode_on_executors(spark, chunk_texts, self.settings.model)
+        yield from zip(chunks, chunk_texts, vectors, strict=True)
 
     def _upsert(self, chunk: tuple[list[Tweet], list[str], np.ndarray]) -> int:
         from trendstream.vectorstore.rows import rows_from_tweets
