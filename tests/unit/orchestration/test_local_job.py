@@ -6,7 +6,33 @@ from trendstream.core.settings import Settings
 from trendstream.orchestration.local_job import JOB_SCRIPT, job_argv
 
 
-def test_spark_submit_runs_on_the_settings_master() -> None:
-    argv = job_argv(Settings(stream={"master": "spark://m:7077"}), ["--available-now"])
+def test_spark_submit_runs_on_the_settings_master(tmp_path) -> None:
+    settings = Settings(state_dir=tmp_path, stream={"master": "spark://m:7077"})
+    argv = job_argv(settings, ["--available-now"])
     assert argv[argv.index("--master") + 1] == "spark://m:7077"
     assert argv[-2:] == [argv[-2], "--available-now"] and argv[-2].endswith(str(JOB_SCRIPT))
+
+
+def test_a_local_master_ships_nothing_extra(tmp_path) -> None:
+    argv = job_argv(Settings(state_dir=tmp_path))
+    assert "--py-files" not in argv and "spark.cores.max" not in " ".join(argv)
+
+
+def test_a_cluster_master_gets_the_package_zip_and_the_local_cluster_its_sizing(tmp_path) -> None:
+    cluster = {"master_port": 27001, "workers": 2, "worker_cores": 1, "worker_memory": "1g"}
+    ours = job_argv(
+        Settings(
+            state_dir=tmp_path,
+            stream={"master": "spark://127.0.0.1:27001"},
+            spark_cluster=cluster,
+        )
+    )
+    zip_path = ours[ours.index("--py-files") + 1]
+    assert zip_path.startswith(str(tmp_path)) and zip_path.endswith(".zip")
+    confs = {ours[i + 1] for i, a in enumerate(ours) if a == "--conf"}
+    assert {"spark.executor.cores=1", "spark.cores.max=2", "spark.executor.memory=1g"} <= confs
+    foreign = job_argv(
+        Settings(state_dir=tmp_path, stream={"master": "spark://m:7077"}, spark_cluster=cluster)
+    )
+    assert foreign[foreign.index("--py-files") + 1] == zip_path  # same content, same zip
+    assert "spark.cores.max=2" not in foreign
