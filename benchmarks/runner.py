@@ -427,6 +427,10 @@ BENCHMARKS: dict[str, Benchmark] = {
             summarize=summarize_encode,
         ),
         Benchmark("stream", "bench_stream.py", "stream.json", ("broker", "milvus"), ("--quick",)),
+        # scaleout starts its own Spark cluster; 4 job runs of ~1-2 min each
+        Benchmark(
+            "scaleout", "bench_scaleout.py", "scaleout.json", ("broker", "milvus"), ("--quick",)
+        ),
         # analytics: three engines × (1 warm-up +) 3 rounds, the users batch and two live phases
         Benchmark(
             "analytics",

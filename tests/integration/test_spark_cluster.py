@@ -4,14 +4,12 @@ path, so executors run in the Workers' JVMs with the package shipped as a zip.""
 
 from __future__ import annotations
 
-import re
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.job_run import embed_batches, embed_rate, submit_job
 from tests.support.sandbox import derive_settings, isolated_settings
 from tests.support.stream_data import (
     engagement_seconds,
@@ -22,7 +20,6 @@ from tests.support.stream_data import (
     tweet_ids,
 )
 from trendstream.core.settings import Settings
-from trendstream.orchestration.local_job import job_spec
 from trendstream.platform import services
 from trendstream.platform.process import free_port, log_tail
 from trendstream.platform.spark_cluster import master_state, master_url, worker_dir
@@ -32,7 +29,6 @@ from trendstream.vectorstore.store import TweetStore
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 JOB_TIMEOUT_S = 400
-BATCH_LINE = re.compile(r"embed batch \d+: (\d+) records.* in ([\d.]+)s")
 
 
 @pytest.fixture(scope="module")
@@ -57,30 +53,6 @@ def spark_cluster(
         services.down(settings, ("spark",))
 
 
-def submit(settings: Settings, log_file: Path, *args: str) -> tuple[int, float]:
-    """The job as the supervisor launches it (``job_spec``: spark-submit argv and env), but
-    waited for: ``(exit code, wall seconds)``."""
-    spec = job_spec(settings, args)
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    with log_file.open("wb") as log:
-        done = subprocess.run(
-            spec.argv,
-            env=spec.env,
-            cwd=spec.cwd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=JOB_TIMEOUT_S,
-        )
-    return done.returncode, time.monotonic() - started
-
-
-def embed_rate(log_text: str) -> float:
-    """Tweets per second of the embed sink's batches (read → upsert), from the job's log."""
-    batches = [(int(n), float(s)) for n, s in BATCH_LINE.findall(log_text)]
-    return sum(n for n, _ in batches) / max(sum(s for _, s in batches), 1e-9)
-
-
 def test_the_job_on_two_workers_lands_every_tweet_once_with_exact_analytics(
     spark_cluster: Settings, tmp_path: Path
 ) -> None:
@@ -96,7 +68,7 @@ def test_the_job_on_two_workers_lands_every_tweet_once_with_exact_analytics(
     )
     produce(settings, generated.tweets, generated.engagements)
     log_file = settings.paths.log_file("cluster-job")
-    code, wall = submit(settings, log_file, "--available-now")
+    code, wall = submit_job(settings, log_file, "--available-now", timeout_s=JOB_TIMEOUT_S)
     log_text = log_file.read_text(errors="replace")
     assert code == 0, log_tail(log_file, 60)
 
@@ -122,5 +94,5 @@ def test_the_job_on_two_workers_lands_every_tweet_once_with_exact_analytics(
     assert "loaded embedding model" not in log_text
     print(
         f"cluster job: {len(ids)} tweets, {len(generated.engagements)} engagements in "
-        f"{wall:.1f}s wall; embed sink {embed_rate(log_text):.1f} tweets/s"
+        f"{wall:.1f}s wall; embed sink {embed_rate(embed_batches(log_text)):.1f} tweets/s"
     )

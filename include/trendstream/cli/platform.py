@@ -36,7 +36,7 @@ def _services_option(default_help: str) -> click.Option:
 
 @click.group("platform")
 def platform() -> None:
-    """Start, stop and inspect the local services: Kafka broker, Milvus, Airflow 3."""
+    """Start, stop and inspect the local services: broker, Milvus, Spark cluster, Airflow."""
 
 
 @platform.command("up")
