@@ -12,7 +12,7 @@ Uses the broker and Milvus named by the ``TRENDSTREAM_*`` environment (the runne
 private platform); starts its own Spark cluster on free ports. Writes
 ``benchmarks/results/scaleout.json``.
 
-    .venv/bin/python benchmarks/bench_scaleout.py [--tweets 4000] [--batches 8] [--rounds 3] [--quick]
+    .venv/bin/python benchmarks/bench_scaleout.py [--tweets 4000] [--batches 8] [--rounds 3]
 """
 
 from __future__ import annotations
