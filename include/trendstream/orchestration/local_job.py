@@ -20,9 +20,11 @@ import psutil
 
 from trendstream.core.paths import repo_root
 from trendstream.core.settings import Settings
+from trendstream.orchestration.job_package import package_zip
 from trendstream.platform import process
 from trendstream.platform.environment import find_program, settings_env
 from trendstream.platform.process import ProcessSpec
+from trendstream.platform.spark_cluster import is_local_cluster
 from trendstream.stream.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -59,9 +61,6 @@ def job_argv(settings: Settings, args: Sequence[str] = ()) -> list[str]:
 def cluster_args(settings: Settings) -> list[str]:
     """Nothing for a ``local[...]`` master; else the package zip, and for the platform's own
     Spark cluster one executor per worker, sized to fit it."""
-    from trendstream.orchestration.job_package import package_zip
-    from trendstream.platform.spark_cluster import is_local_cluster
-
     master = settings.stream.master
     if master.startswith("local"):
         return []

@@ -12,6 +12,7 @@ from trendstream.platform import process
 from trendstream.platform.broker import broker_spec, kafka_healthy
 from trendstream.platform.milvus import milvus_healthy, milvus_is_embedded, milvus_spec
 from trendstream.platform.process import PlatformError, ProcessSpec, ProcessStatus
+from trendstream.platform.spark_cluster import cluster_specs
 
 SERVICES: tuple[str, ...] = ("broker", "milvus", "spark", "airflow")
 
@@ -39,8 +40,6 @@ def service_specs(settings: Settings, service: str) -> list[ProcessSpec]:
     if service == "milvus":
         return [milvus_spec(settings)] if milvus_is_embedded(settings) else []
     if service == "spark":
-        from trendstream.platform.spark_cluster import cluster_specs
-
         return cluster_specs(settings) if settings.spark_cluster.enabled else []
     if service == "airflow":
         from trendstream.platform.airflow import airflow_specs
