@@ -122,7 +122,8 @@ def status(services_: str | None, as_json: bool) -> None:
 @click.option("-n", "--lines", default=40, show_default=True, help="Lines to show from the end.")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines (Ctrl-C to stop).")
 def logs(service: str, lines: int, follow: bool) -> None:
-    """Show a service's log: broker, milvus, airflow (all four parts) or airflow-<part>."""
+    """Show a service's log: broker, milvus, spark (all its daemons), airflow (all four parts),
+    or one process (airflow-<part>, spark-master, spark-worker-<n>)."""
     settings = get_settings()
     with _platform_errors():
         paths = services.log_files(settings, service)

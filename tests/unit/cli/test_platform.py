@@ -9,7 +9,7 @@ from tests.support.cli import Invoke, fails_with, help_names
 
 def test_help(cli: Invoke) -> None:
     help_names(cli("platform", "--help"), "up", "down", "status", "logs")
-    help_names(cli("platform", "up", "--help"), "--services", "broker, milvus, airflow")
+    help_names(cli("platform", "up", "--help"), "--services", "broker, milvus, spark, airflow")
     help_names(cli("platform", "down", "--help"), "--services")
     help_names(cli("platform", "status", "--help"), "--services", "--json")
     help_names(cli("platform", "logs", "--help"), "SERVICE", "--lines", "--follow")
@@ -18,13 +18,13 @@ def test_help(cli: Invoke) -> None:
 def test_unknown_services_are_refused_before_anything_starts(cli: Invoke, state_dir: Path) -> None:
     for command in ("up", "down", "status"):
         result = cli("platform", command, "--services", "broker,kafka-ui")
-        fails_with(result, 1, "unknown service(s) kafka-ui; choose from broker, milvus, airflow")
+        fails_with(result, 1, "unknown service(s) kafka-ui; choose from broker, milvus, spark, airflow")
     assert not (state_dir / "run").exists()
 
 
 def test_logs_of_an_unknown_service_name_the_known_ones(cli: Invoke) -> None:
     result = cli("platform", "logs", "zookeeper")
-    fails_with(result, 1, "unknown service 'zookeeper'; choose from broker, milvus, airflow")
+    fails_with(result, 1, "unknown service 'zookeeper'; choose from broker, milvus, spark, airflow")
 
 
 def test_logs_before_a_service_ran(cli: Invoke, state_dir: Path) -> None:
