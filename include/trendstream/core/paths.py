@@ -75,7 +75,7 @@ class Paths:
 
     @property
     def job_package_dir(self) -> Path:
-        """The trendstream package zipped for spark-submit's ``--py-files``, one per content."""
+        """The trendstream package zipped for cluster executors, one zip per content."""
         return self.spark_cluster_dir / "py-files"
 
     @property

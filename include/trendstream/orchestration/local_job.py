@@ -20,11 +20,10 @@ import psutil
 
 from trendstream.core.paths import repo_root
 from trendstream.core.settings import Settings
-from trendstream.orchestration.job_package import package_zip
 from trendstream.platform import process
 from trendstream.platform.environment import find_program, settings_env
 from trendstream.platform.process import ProcessSpec
-from trendstream.platform.spark_cluster import is_local_cluster
+from trendstream.platform.spark_cluster import executor_conf
 from trendstream.stream.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -36,8 +35,7 @@ JOB_SCRIPT = Path("spark_jobs") / "stream_job.py"
 def job_argv(settings: Settings, args: Sequence[str] = ()) -> list[str]:
     """``spark-submit --master <stream.master> --jars <Kafka connector>
     spark_jobs/stream_job.py ARGS`` with this interpreter for the Python side (under Airflow
-    ``stream.master`` comes from the ``spark_default`` connection). On a cluster master the
-    package goes to the executors as a zip (``--py-files``)."""
+    ``stream.master`` comes from the ``spark_default`` connection)."""
     from trendstream.stream.job import spark_jars
 
     return [
@@ -59,22 +57,12 @@ def job_argv(settings: Settings, args: Sequence[str] = ()) -> list[str]:
 
 
 def cluster_args(settings: Settings) -> list[str]:
-    """Nothing for a ``local[...]`` master; else the package zip, and for the platform's own
-    Spark cluster one executor per worker, sized to fit it."""
-    master = settings.stream.master
-    if master.startswith("local"):
-        return []
-    argv = ["--py-files", str(package_zip(settings.paths.job_package_dir))]
-    if is_local_cluster(settings, master):
-        c = settings.spark_cluster
-        argv += [
-            "--conf",
-            f"spark.executor.cores={c.worker_cores}",
-            "--conf",
-            f"spark.cores.max={c.workers * c.worker_cores}",
-            "--conf",
-            f"spark.executor.memory={c.worker_memory}",
-        ]
+    """For the platform's own Spark cluster, one executor per worker, sized to fit it. The
+    package reaches executors from the driver (``stream.job.spark_session``), not through
+    ``--py-files``: that would put the zip first on the driver's own path too."""
+    argv = []
+    for key, value in executor_conf(settings, settings.stream.master).items():
+        argv += ["--conf", f"{key}={value}"]
     return argv
 
 

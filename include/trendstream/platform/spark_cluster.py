@@ -46,6 +46,19 @@ def is_local_cluster(settings: Settings, master: str) -> bool:
     return master.rstrip("/") == master_url(settings)
 
 
+def executor_conf(settings: Settings, master: str) -> dict[str, str]:
+    """On this cluster, one executor per Worker of the Worker's size (else Spark's defaults
+    would ask each Worker for all of its cores at 1 GiB); nothing for any other master."""
+    if not is_local_cluster(settings, master):
+        return {}
+    c = settings.spark_cluster
+    return {
+        "spark.executor.cores": str(c.worker_cores),
+        "spark.cores.max": str(c.workers * c.worker_cores),
+        "spark.executor.memory": c.worker_memory,
+    }
+
+
 def worker_name(index: int) -> str:
     return f"spark-worker-{index + 1}"
 

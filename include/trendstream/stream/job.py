@@ -22,7 +22,9 @@ from typing import Any
 from trendstream.core.faults import load_hook
 from trendstream.core.paths import package_parent
 from trendstream.core.settings import Deployment
+from trendstream.platform.spark_cluster import executor_conf
 from trendstream.stream.heartbeat import Heartbeat
+from trendstream.stream.job_package import package_zip
 from trendstream.stream.quiet_driver import start_quiet_gateway
 from trendstream.stream.sink import STAGES, BatchReport, EmbedSink
 from trendstream.stream.source import client_options, read_kafka, register_publisher
@@ -86,7 +88,7 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
     )
     if settings.stream.master.startswith("local"):
         # Executors in this process tree import the package from the checkout; a cluster's
-        # get it from the zip spark-submit ships (--py-files), not from the driver's disk.
+        # get it from the zip the driver ships (below), not from the driver's disk.
         builder = builder.config("spark.executorEnv.PYTHONPATH", os.environ["PYTHONPATH"])
     if settings.deployment is Deployment.LOCAL:
         # On one machine nothing else talks to the driver: its RPC and block manager
@@ -95,14 +97,21 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
         builder = builder.config("spark.driver.bindAddress", LOOPBACK).config(
             "spark.driver.host", LOOPBACK
         )
-    if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit: we pick the master
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit started our JVM
+    if not submitted:  # we pick the master
         builder = builder.master(settings.stream.master).config(
             "spark.driver.memory", settings.stream.driver_memory
         )
+        for key, value in executor_conf(settings, settings.stream.master).items():
+            builder = builder.config(key, value)
         # Our JVM, its output in the log file (the builder has no public getter for options).
         start_quiet_gateway(settings, {k: str(v) for k, v in builder._options.items()})
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    if not spark.sparkContext.master.startswith("local"):
+        # Executors elsewhere import the package from this zip; the driver keeps importing
+        # the checkout (spark-submit's --py-files would put the zip first on its path).
+        spark.sparkContext.addPyFile(str(package_zip(settings.paths.job_package_dir)))
     return spark
 
 

@@ -18,7 +18,9 @@ def test_help(cli: Invoke) -> None:
 def test_unknown_services_are_refused_before_anything_starts(cli: Invoke, state_dir: Path) -> None:
     for command in ("up", "down", "status"):
         result = cli("platform", command, "--services", "broker,kafka-ui")
-        fails_with(result, 1, "unknown service(s) kafka-ui; choose from broker, milvus, spark, airflow")
+        fails_with(
+            result, 1, "unknown service(s) kafka-ui; choose from broker, milvus, spark, airflow"
+        )
     assert not (state_dir / "run").exists()
 
 

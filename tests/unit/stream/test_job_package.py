@@ -1,4 +1,4 @@
-"""The package zip for --py-files: its content, its digest, and the cache by content."""
+"""The package zip for cluster executors: its content, its digest, and the cache by content."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from trendstream.orchestration.job_package import content_digest, package_files, package_zip
+from trendstream.stream.job_package import content_digest, package_files, package_zip
 
 
 @pytest.fixture

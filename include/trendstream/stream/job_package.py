@@ -1,7 +1,7 @@
-"""The trendstream package as one zip for spark-submit's ``--py-files``: built once per content.
+"""The trendstream package as one zip for cluster executors (``addPyFile``): built once per content.
 
 Executors on a cluster import the package from this zip (Spark ships it from the driver), not
-from the driver's checkout. Design: docs/orchestration.md#job-package
+from the driver's checkout. Design: docs/stream.md#job-package
 """
 
 from __future__ import annotations
