@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from trendstream.core.settings import Settings
-from trendstream.platform.process import free_port
+from trendstream.platform.broker import bootstrap_servers
+from trendstream.platform.process import free_port, free_ports
 
 
 def derive_settings(base: Settings, **overrides: Any) -> Settings:
@@ -31,15 +32,18 @@ def sandbox_settings(
     state_dir: Path,
     base: Settings | None = None,
     milvus_server: Literal["lite", "standalone"] = "lite",
+    broker_nodes: int = 1,
 ) -> Settings:
     """Settings for a private platform under ``state_dir`` with every service on a free port
-    (``milvus_server`` picks the local Milvus kind)."""
-    broker_port, milvus_port = free_port(), free_port()
+    (``milvus_server`` picks the local Milvus kind; ``broker_nodes`` > 1 makes the broker a
+    local Kafka cluster, 320 MB heap a node)."""
+    *broker_ports, milvus_port = free_ports(broker_nodes + 1)
+    heap = {} if broker_nodes == 1 else {"heap_mb": 320}
     return derive_settings(
         base or Settings(),
         state_dir=state_dir,
-        kafka={"bootstrap_servers": f"127.0.0.1:{broker_port}"},
-        broker={"enabled": True, "port": broker_port},
+        kafka={"bootstrap_servers": bootstrap_servers(broker_ports)},
+        broker={"enabled": True, "port": broker_ports[0], "nodes": broker_nodes, **heap},
         milvus={
             "uri": f"http://127.0.0.1:{milvus_port}",
             "port": milvus_port,
@@ -78,11 +82,12 @@ def isolated_settings(base: Settings, state_dir: Path, **overrides: Any) -> Sett
 
 
 @contextmanager
-def private_broker(work_dir: Path) -> Iterator[str]:
-    """A throwaway broker on a free port in ``work_dir`` (benchmarks); yields its bootstrap."""
+def private_broker(work_dir: Path, nodes: int = 1) -> Iterator[str]:
+    """A throwaway broker (``nodes`` > 1: a local Kafka cluster) on free ports in ``work_dir``
+    (benchmarks); yields its bootstrap."""
     from trendstream.platform import services
 
-    settings = sandbox_settings(work_dir / "platform")
+    settings = sandbox_settings(work_dir / "platform", broker_nodes=nodes)
     services.up(settings, services=("broker",))
     try:
         yield settings.kafka.bootstrap_servers

@@ -68,6 +68,11 @@ class Paths:
         """The local broker's log dir (durable across restarts)."""
         return self.state_dir / "kafka"
 
+    def kafka_node_data_dir(self, node_id: int) -> Path:
+        """A node's log dir in the local Kafka cluster: a tree of its own, so a cluster never
+        opens the single broker's dir (their cluster ids differ)."""
+        return self.state_dir / "kafka-cluster" / f"node-{node_id}"
+
     @property
     def spark_cluster_dir(self) -> Path:
         """The local Spark cluster's worker dirs (executors' files) and the job's package zip."""
@@ -112,6 +117,16 @@ class Paths:
     def kafka_config_file(self) -> Path:
         """The broker's ``server.properties``, rewritten at each start."""
         return self.run_dir / "kafka" / "server.properties"
+
+    def kafka_node_config_file(self, node_id: int) -> Path:
+        """A cluster node's ``server.properties``, rewritten at each start of the node."""
+        return self.run_dir / "kafka" / f"node-{node_id}.properties"
+
+    @property
+    def kafka_quorum_file(self) -> Path:
+        """The controller ports of the running local Kafka cluster, so a restarted node
+        finds its peers."""
+        return self.run_dir / "kafka" / "quorum.json"
 
     @property
     def bluesky_cursor_file(self) -> Path:

@@ -61,14 +61,19 @@ class KafkaSettings(BaseModel):
 
 
 class BrokerSettings(BaseModel):
-    """The local Apache Kafka broker (single-node KRaft) started by ``platform up``."""
+    """The local Apache Kafka broker (KRaft) started by ``platform up``: one node, or a
+    cluster of ``nodes`` on loopback (docs/platform.md#kafka-cluster)."""
 
     enabled: bool = True
+    # KRaft nodes, each broker and controller. 3 gives replicated topics (RF 3, min ISR 2) and
+    # a controller quorum that survives one node; kafka.bootstrap_servers should list them all.
+    nodes: int = Field(default=1, ge=1, le=9)
     # Used only when kafka.bootstrap_servers names no single loopback broker (its port wins).
     port: int = 19092
     # The KRaft controller listener (loopback); 0 picks a free port at each start.
     controller_port: int = Field(default=0, ge=0)
-    # JVM heap of the broker; 512 MB carries the local platform and the 1M-event soak.
+    # JVM heap of the broker (of each node); 512 MB carries the local platform and the
+    # 1M-event soak, 320 MB each node of a 3-node cluster.
     heap_mb: int = Field(default=512, ge=128)
     # A JDK/JRE 17+ home; empty means $JAVA_HOME, then `java` on PATH.
     java_home: str = ""

@@ -91,17 +91,35 @@ def ingest_progress_topic(settings: Settings) -> str:
     return f"{settings.kafka.tweets_topic}.ingest-progress"
 
 
+def min_insync_replicas(replicas: int) -> int:
+    """One less than the replicas, at least 1: with acks=all a write needs every in-sync
+    replica, so with 3 replicas one broker down never stops writes, two do (rather than
+    acknowledging a record only one broker holds)."""
+    return max(1, replicas - 1)
+
+
+def topic_replication(settings: Settings) -> int:
+    """Replicas of the topics we create: ``kafka.replication_factor``, and at least
+    min(3, ``broker.nodes``) on a local cluster (so ``broker.nodes = 3`` alone replicates)."""
+    replicas = settings.kafka.replication_factor
+    if settings.broker.enabled:
+        replicas = max(replicas, min(settings.broker.nodes, 3))
+    return replicas
+
+
 def topic_specs(settings: Settings) -> list[TopicSpec]:
-    """Every topic the platform uses, with explicit partitions and retention. The ingest
-    progress topic is compacted (one live record per file) and has one partition, so a
-    re-run reads it in order from one place."""
+    """Every topic the platform uses, with explicit partitions, retention and min ISR. The
+    ingest progress topic is compacted (one live record per file) and has one partition, so
+    a re-run reads it in order from one place."""
     k = settings.kafka
+    min_isr = str(min_insync_replicas(topic_replication(settings)))
 
     def spec(name: str, retention_ms: int) -> TopicSpec:
         config = {
             "cleanup.policy": "delete",
             "retention.ms": str(retention_ms),
             "retention.bytes": str(k.retention_bytes),
+            "min.insync.replicas": min_isr,
         }
         return TopicSpec(validate_topic_name(name), k.partitions, config)
 
@@ -120,6 +138,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         "retention.bytes": "-1",
         "segment.ms": str(3600 * 1000),
         "min.cleanable.dirty.ratio": "0.1",
+        "min.insync.replicas": min_isr,
     }
     specs.append(TopicSpec(validate_topic_name(ingest_progress_topic(settings)), 1, progress))
     return specs
@@ -158,7 +177,7 @@ def ensure_topics(
         admin = admin_client(settings)  # must outlive the futures, or they fail with _DESTROY
         futures = admin.create_topics(
             [
-                NewTopic(s.name, s.partitions, settings.kafka.replication_factor, config=s.config)
+                NewTopic(s.name, s.partitions, topic_replication(settings), config=s.config)
                 for s in wanted
             ],
             operation_timeout=timeout,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from trendstream.core.settings import Settings
 from trendstream.platform import process
-from trendstream.platform.broker import broker_spec, kafka_healthy
+from trendstream.platform.broker import broker_specs, kafka_healthy, stop_brokers
 from trendstream.platform.milvus import milvus_healthy, milvus_is_embedded, milvus_spec
 from trendstream.platform.process import PlatformError, ProcessSpec, ProcessStatus
 from trendstream.platform.spark_cluster import cluster_specs
@@ -36,7 +36,7 @@ def parse_services(names: str | Iterable[str] | None) -> tuple[str, ...]:
 def service_specs(settings: Settings, service: str) -> list[ProcessSpec]:
     """The processes behind one service, in start order (empty when it is external)."""
     if service == "broker":
-        return [broker_spec(settings)] if settings.broker.enabled else []
+        return broker_specs(settings) if settings.broker.enabled else []
     if service == "milvus":
         return [milvus_spec(settings)] if milvus_is_embedded(settings) else []
     if service == "spark":
@@ -95,7 +95,8 @@ def down(settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
     """Stop the services in reverse start order; returns the names of stopped processes."""
     stopped: list[str] = []
     for name in reversed(services):
-        stopped += process.stop_all(service_specs(settings, name))
+        specs = service_specs(settings, name)
+        stopped += stop_brokers(specs) if name == "broker" else process.stop_all(specs)
     _record_expected(settings, remove=services)
     return stopped
 

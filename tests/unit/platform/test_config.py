@@ -32,7 +32,7 @@ def test_broker_is_one_kraft_node_on_loopback(local) -> None:
     spec = services.service_specs(local, "broker")[0]
     assert spec.argv[-2:] == ["kafka.Kafka", str(local.paths.kafka_config_file)]
     assert any(a.startswith("-Xmx512m") for a in spec.argv)
-    props = server_properties(local, controller_port=45678)
+    props = server_properties(local, controller_ports=[45678])
     port = local.broker.port
     assert props["process.roles"] == "broker,controller"
     assert props["listeners"] == (f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:45678")
@@ -40,6 +40,88 @@ def test_broker_is_one_kraft_node_on_loopback(local) -> None:
     assert props["log.dirs"] == str(local.paths.kafka_data_dir)  # durable, under the state dir
     assert props["auto.create.topics.enable"] == "false"
     assert props["offsets.topic.replication.factor"] == "1"
+    assert props["min.insync.replicas"] == props["transaction.state.log.min.isr"] == "1"
+    assert "broker.session.timeout.ms" not in props  # Kafka's default where nothing fails over
+
+
+def test_quorum_voters_name_every_controller() -> None:
+    from trendstream.platform.broker import quorum_voters
+
+    assert quorum_voters([9001]) == "1@127.0.0.1:9001"
+    assert quorum_voters([9001, 9002, 9003]) == "1@127.0.0.1:9001,2@127.0.0.1:9002,3@127.0.0.1:9003"
+
+
+def test_a_three_node_cluster_replicates_and_keeps_its_nodes_apart(tmp_path: Path) -> None:
+    from trendstream.platform.broker import bootstrap_servers, broker_ports, server_properties
+
+    cluster = sandbox_settings(tmp_path / "state", broker_nodes=3)
+    ports = broker_ports(cluster)
+    assert cluster.kafka.bootstrap_servers == bootstrap_servers(ports)
+    assert bootstrap_servers([1, 2]) == "127.0.0.1:1,127.0.0.1:2"
+    specs = services.service_specs(cluster, "broker")
+    assert [s.name for s in specs] == ["broker-1", "broker-2", "broker-3"]
+    assert [s.port for s in specs] == ports and len(set(ports)) == 3
+    assert any(a == "-Xmx320m" for a in specs[0].argv)
+    assert len({s.pid_file for s in specs}) == len({s.log_file for s in specs}) == 3
+    controllers = [7001, 7002, 7003]
+    nodes = [server_properties(cluster, controllers, node_id=i) for i in (1, 2, 3)]
+    assert {p["controller.quorum.voters"] for p in nodes} == {
+        "1@127.0.0.1:7001,2@127.0.0.1:7002,3@127.0.0.1:7003"
+    }
+    assert [p["node.id"] for p in nodes] == ["1", "2", "3"]
+    assert nodes[1]["listeners"] == (
+        f"PLAINTEXT://127.0.0.1:{ports[1]},CONTROLLER://127.0.0.1:7002"
+    )
+    assert [p["log.dirs"] for p in nodes] == [
+        str(cluster.paths.kafka_node_data_dir(i)) for i in (1, 2, 3)
+    ]
+    assert cluster.paths.kafka_data_dir not in {Path(p["log.dirs"]) for p in nodes}
+    for props in nodes:
+        assert props["offsets.topic.replication.factor"] == "3"
+        assert props["transaction.state.log.replication.factor"] == "3"
+        assert props["min.insync.replicas"] == props["transaction.state.log.min.isr"] == "2"
+    specs_without_list = derive_settings(
+        cluster, kafka={"bootstrap_servers": "127.0.0.1:19092"}, broker={"port": 29092}
+    )
+    assert broker_ports(specs_without_list) == [29092, 29093, 29094]
+
+
+def test_topics_replicate_on_a_cluster_and_stay_single_on_one_node(local) -> None:
+    from trendstream.kafka.admin import min_insync_replicas, topic_replication, topic_specs
+
+    assert [min_insync_replicas(r) for r in (1, 2, 3, 5)] == [1, 1, 2, 4]
+    assert topic_replication(local) == 1
+    assert {s.config["min.insync.replicas"] for s in topic_specs(local)} == {"1"}
+    cluster = derive_settings(local, broker={"nodes": 3})
+    assert topic_replication(cluster) == 3
+    assert {s.config["min.insync.replicas"] for s in topic_specs(cluster)} == {"2"}
+    assert topic_replication(derive_settings(local, broker={"nodes": 5})) == 3
+    external = derive_settings(
+        local, broker={"enabled": False, "nodes": 3}, kafka={"replication_factor": 2}
+    )
+    assert topic_replication(external) == 2  # someone else's cluster: the setting decides
+
+
+def test_a_restarted_node_keeps_the_quorum_and_a_fresh_cluster_picks_new_ports(
+    tmp_path: Path,
+) -> None:
+    import json
+    import os
+
+    from trendstream.platform.broker import broker_spec, controller_ports
+
+    cluster = sandbox_settings(tmp_path / "state", broker_nodes=3)
+    first = controller_ports(cluster)
+    assert len(set(first)) == 3 and json.loads(cluster.paths.kafka_quorum_file.read_text()) == first
+    # While any node runs (here: this test process poses as node 2), the quorum is kept.
+    spec = broker_spec(cluster, 2)
+    spec.pid_file.parent.mkdir(parents=True, exist_ok=True)
+    ticks = int(Path(f"/proc/{os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    spec.pid_file.write_text(json.dumps({"pid": os.getpid(), "start_ticks": ticks}))
+    assert controller_ports(cluster) == first
+    spec.pid_file.unlink()
+    fixed = derive_settings(cluster, broker={"controller_port": 40100})
+    assert controller_ports(fixed) == [40100, 40101, 40102]
 
 
 def test_every_service_binds_loopback(local) -> None:
@@ -48,7 +130,7 @@ def test_every_service_binds_loopback(local) -> None:
     for spec in services.all_specs(local):
         joined = " ".join(spec.argv)
         assert "0.0.0.0" not in joined
-    props = server_properties(local, controller_port=1234)
+    props = server_properties(local, controller_ports=[1234])
     for listener in props["listeners"].split(","):
         assert "//127.0.0.1:" in listener
     milvus = services.service_specs(local, "milvus")[0]
@@ -65,7 +147,7 @@ def test_the_broker_listens_where_the_clients_will_connect(local) -> None:
     )
     spec = services.service_specs(moved, "broker")[0]
     assert spec.port == 29092
-    assert server_properties(moved, 1)["advertised.listeners"] == "PLAINTEXT://127.0.0.1:29092"
+    assert server_properties(moved, [1])["advertised.listeners"] == "PLAINTEXT://127.0.0.1:29092"
     for bootstrap in ("kafka.internal:9092", "127.0.0.1:9092,127.0.0.1:9093"):
         other = derive_settings(
             local, kafka={"bootstrap_servers": bootstrap}, broker={"port": 19111}
