@@ -107,6 +107,34 @@ def topic_replication(settings: Settings) -> int:
     return replicas
 
 
+def broker_hint(settings: Settings) -> str:
+    """What to check when Kafka takes no write: the broker, or, for replicated topics, that
+    enough brokers are up to keep min.insync.replicas in sync."""
+    bootstrap = settings.kafka.bootstrap_servers
+    replicas = topic_replication(settings)
+    if replicas == 1:
+        return f"is the Kafka broker at {bootstrap} up?"
+    needed = min_insync_replicas(replicas)
+    return (
+        f"are at least {needed} of the {replicas} Kafka brokers at {bootstrap} up? (a write "
+        f"needs {needed} replicas in sync; `trendstream platform status` shows which are down)"
+    )
+
+
+# librdkafka's wording for the errors a user meets when brokers are down, said plainly.
+_PLAIN_ERRORS = {
+    KafkaError.NOT_ENOUGH_REPLICAS: "fewer replicas in sync than min.insync.replicas",
+    KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND: "fewer replicas in sync than min.insync.replicas",
+    KafkaError._TIMED_OUT: "no answer in time",
+    KafkaError._MSG_TIMED_OUT: "not acknowledged in time",
+}
+
+
+def describe_error(error: KafkaError) -> str:
+    """``error`` in a few plain words, with Kafka's name for it (to search the docs)."""
+    return f"{_PLAIN_ERRORS.get(error.code(), error.str())} ({error.name()})"
+
+
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     """Every topic the platform uses, with explicit partitions, retention and min ISR. The
     ingest progress topic is compacted (one live record per file) and has one partition, so
@@ -373,7 +401,7 @@ def _unavailable(settings: Settings, exc: KafkaException) -> Exception:
         KafkaError._MSG_TIMED_OUT,
     ):
         return KafkaUnavailableError(
-            f"Kafka broker at {settings.kafka.bootstrap_servers} is not reachable ({error}); "
-            "is the platform up? (`trendstream platform status`)"
+            f"Kafka broker at {settings.kafka.bootstrap_servers} is not reachable "
+            f"({describe_error(error)}); is the platform up? (`trendstream platform status`)"
         )
     return exc

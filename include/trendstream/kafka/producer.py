@@ -13,7 +13,12 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from trendstream.core.settings import Settings
-from trendstream.kafka.admin import KafkaUnavailableError, client_config
+from trendstream.kafka.admin import (
+    KafkaUnavailableError,
+    broker_hint,
+    client_config,
+    describe_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +99,7 @@ class IdempotentProducer:
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None:
             self.stats.failed += 1
-            self.stats.last_error = f"{msg.topic()}: {err.str()}"
+            self.stats.last_error = f"{msg.topic()}: {describe_error(err)}"
             log.error("delivery to %s failed: %s", msg.topic(), err.str())
 
     def _all_delivered(self) -> None:
@@ -186,26 +191,24 @@ class IdempotentProducer:
     def _transaction_error(self, doing: str, exc: KafkaException) -> Exception:
         """A fatal error (we were fenced) as it is; anything else as an unreachable broker."""
         error = exc.args[0]
-        what = f"{doing} as {self.transactional_id!r} failed: {error}"
+        what = f"{doing} as {self.transactional_id!r} failed: {describe_error(error)}"
         if error.fatal():
             return RuntimeError(f"{what} (a newer producer with this transactional id took over)")
-        return KafkaUnavailableError(
-            f"{what}; is the Kafka broker at {self.settings.kafka.bootstrap_servers} up?"
-        )
+        return KafkaUnavailableError(f"{what}; {broker_hint(self.settings)}")
 
     def flush(self, timeout: float = 30.0) -> DeliveryStats:
         """Wait for every queued record; raise if some stay undelivered or failed."""
         remaining = self._open().flush(timeout)
         if remaining:
             raise KafkaUnavailableError(
-                f"{remaining} records still undelivered after {timeout:.0f}s; is the Kafka "
-                f"broker at {self.settings.kafka.bootstrap_servers} up? "
-                f"(last error: {self.stats.last_error or 'none reported'})"
+                f"{remaining} records still undelivered after {timeout:.0f}s "
+                f"(last error: {self.stats.last_error or 'none reported'}); "
+                f"{broker_hint(self.settings)}"
             )
         if self.stats.failed:
             raise KafkaUnavailableError(
-                f"{self.stats.failed} records failed delivery; is the Kafka broker at "
-                f"{self.settings.kafka.bootstrap_servers} up? (last error: {self.stats.last_error})"
+                f"{self.stats.failed} records failed delivery (last error: "
+                f"{self.stats.last_error}); {broker_hint(self.settings)}"
             )
         self._all_delivered()
         return self.stats

@@ -86,22 +86,6 @@ def test_a_three_node_cluster_replicates_and_keeps_its_nodes_apart(tmp_path: Pat
     assert broker_ports(specs_without_list) == [29092, 29093, 29094]
 
 
-def test_topics_replicate_on_a_cluster_and_stay_single_on_one_node(local) -> None:
-    from trendstream.kafka.admin import min_insync_replicas, topic_replication, topic_specs
-
-    assert [min_insync_replicas(r) for r in (1, 2, 3, 5)] == [1, 1, 2, 4]
-    assert topic_replication(local) == 1
-    assert {s.config["min.insync.replicas"] for s in topic_specs(local)} == {"1"}
-    cluster = derive_settings(local, broker={"nodes": 3})
-    assert topic_replication(cluster) == 3
-    assert {s.config["min.insync.replicas"] for s in topic_specs(cluster)} == {"2"}
-    assert topic_replication(derive_settings(local, broker={"nodes": 5})) == 3
-    external = derive_settings(
-        local, broker={"enabled": False, "nodes": 3}, kafka={"replication_factor": 2}
-    )
-    assert topic_replication(external) == 2  # someone else's cluster: the setting decides
-
-
 def test_a_restarted_node_keeps_the_quorum_and_a_fresh_cluster_picks_new_ports(
     tmp_path: Path,
 ) -> None:
