@@ -20,10 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import time
 import uuid
 from pathlib import Path
 
-from tests.support.job_run import embed_batches, embed_rate, submit_job
+from tests.support.job_run import embed_batches, embed_rate, job_log_file, run_job_to_completion
 from tests.support.sandbox import derive_settings, isolated_settings
 from tests.support.stream_data import produce
 from trendstream.core.settings import get_settings
@@ -78,10 +79,10 @@ def main() -> None:
                     milvus={"collection": f"scaleout_{uid}"},
                     kafka={"consumer_group": f"scaleout-{uid}"},
                 )
-                log_file = run.paths.log_file("job")
-                code, wall = submit_job(
-                    run, log_file, "--available-now", "--max-offsets-per-trigger", str(per_batch)
-                )
+                log_file = job_log_file(run)
+                started = time.monotonic()
+                code = run_job_to_completion(run, "--max-offsets-per-trigger", str(per_batch))
+                wall = time.monotonic() - started
                 if code != 0:
                     raise SystemExit(f"{mode} run failed (exit {code}); see {log_file}")
                 with TweetStore.connect(run) as store:

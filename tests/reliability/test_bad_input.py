@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from tests.support.job_run import run_job_to_completion
 from tests.support.reliability_harness import (
     dead_letters,
     heartbeat,
@@ -36,7 +37,6 @@ from tests.support.reliability_harness import (
     job_log,
     milvus_rows,
     produce,
-    run_job_to_completion,
 )
 from tests.support.sandbox import isolated_settings
 from trendstream.core.schema import DeadLetterReason, Tweet, parse_event

@@ -32,8 +32,8 @@ from confluent_kafka import KafkaException
 
 from tests.support.faults import importable_env
 from tests.support.reliability_harness import (
+    caught_up_rows,
     committed_total,
-    job_log,
     milvus_rows,
     produce_tweets,
     tweet_id,
@@ -262,16 +262,7 @@ def test_stream_job_rides_out_a_killed_leader(cluster: Settings, data: Settings,
         services.up(cluster, ["broker"])
         wait_in_sync(job)
         ends = topic_offsets(job, job.kafka.tweets_topic)
-        wait_for(
-            "the job's group to catch up",
-            lambda: committed_total(job) == sum(high for _, high in ends.values()),
-            120,
-            1,
-        )
-        total, ids = milvus_rows(job)
-        assert local_job.running_job(job)[0] == pid, "the job died with the broker:\n" + job_log(
-            job
-        )
+        total, ids = caught_up_rows(job, pid)
     finally:
         local_job.stop_local_job(job)
     lost = produced - set(ids)

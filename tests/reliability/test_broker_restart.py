@@ -19,8 +19,8 @@ import pytest
 from confluent_kafka import KafkaError, Message, Producer
 
 from tests.support.reliability_harness import (
+    caught_up_rows,
     committed_total,
-    job_log,
     milvus_rows,
     produce_tweets,
     wait_for,
@@ -164,19 +164,7 @@ def test_stream_job_survives_broker_kill9(private_platform, counts) -> None:
             300,
             2,
         )
-        wait_for(
-            "the job's group to catch up",
-            lambda: (
-                committed_total(job)
-                == sum(high for _, high in topic_offsets(job, job.kafka.tweets_topic).values())
-            ),
-            120,
-            2,
-        )
-        total, ids = milvus_rows(job)
-        assert local_job.running_job(job)[0] == pid, "the job died with the broker:\n" + job_log(
-            job
-        )
+        total, ids = caught_up_rows(job, pid)
     finally:
         local_job.stop_local_job(job)
     lost = produced - set(ids)

@@ -5,32 +5,39 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 from pathlib import Path
 
 from trendstream.core.settings import Settings
-from trendstream.orchestration.local_job import job_spec
+from trendstream.orchestration import local_job
 
 BATCH_LINE = re.compile(r"embed batch (\d+): (\d+) records.* in ([\d.]+)s")
 
 
-def submit_job(
-    settings: Settings, log_file: Path, *args: str, timeout_s: float = 600
-) -> tuple[int, float]:
-    """``spark-submit`` with ``job_spec``'s argv and env: ``(exit code, wall seconds)``."""
-    spec = job_spec(settings, args)
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    with log_file.open("wb") as log:
-        done = subprocess.run(
+def run_job_to_completion(settings: Settings, *args: str, timeout_s: float = 600) -> int:
+    """``spark-submit spark_jobs/stream_job.py --available-now ARGS`` in the supervisor's process
+    spec (argv, env, cwd, log file ``job_log_file``) but waited for, so the exit status is known."""
+    spec = local_job.job_spec(settings, ["--available-now", *args])
+    spec.log_file.parent.mkdir(parents=True, exist_ok=True)
+    with spec.log_file.open("ab") as log:
+        proc = subprocess.Popen(
             spec.argv,
             env=spec.env,
             cwd=spec.cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
-            timeout=timeout_s,
+            start_new_session=True,
         )
-    return done.returncode, time.monotonic() - started
+        try:
+            return proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            local_job.kill_orphans(proc.pid)
+            proc.kill()
+            raise
+
+
+def job_log_file(settings: Settings) -> Path:
+    """Where the job's spark-submit output goes (appended run after run)."""
+    return local_job.job_spec(settings).log_file
 
 
 def embed_batches(log_text: str) -> list[tuple[int, int, float]]:

@@ -24,7 +24,7 @@ import psutil
 
 from trendstream.core.schema import Tweet, parse_event
 from trendstream.core.settings import Settings
-from trendstream.kafka.admin import committed_offsets, ensure_topics
+from trendstream.kafka.admin import committed_offsets, ensure_topics, topic_offsets
 from trendstream.kafka.dead_letter import parse_dead_letter
 from trendstream.kafka.producer import IdempotentProducer
 from trendstream.kafka.reader import read_all
@@ -99,6 +99,26 @@ def committed_total(settings: Settings) -> int:
     return sum(offset or 0 for offset in got.values())
 
 
+def caught_up_rows(settings: Settings, pid: int, timeout_s: float = 120) -> tuple[int, list[str]]:
+    """Once the running job (``pid``, which must still be the job) has committed the tweets
+    topic's end: Milvus's row count and ids, as :func:`milvus_rows`."""
+    wait_for(
+        "the job's group to catch up",
+        lambda: (
+            committed_total(settings)
+            == sum(
+                high for _, high in topic_offsets(settings, settings.kafka.tweets_topic).values()
+            )
+        ),
+        timeout_s,
+        1,
+    )
+    rows = milvus_rows(settings)
+    running = local_job.running_job(settings)[0]
+    assert running == pid, "the job died with the broker:\n" + job_log(settings)
+    return rows
+
+
 def heartbeat(settings: Settings) -> dict:
     """The job's last heartbeat as its JSON fields ({} before the first)."""
     beat = Heartbeat.read(settings.paths.heartbeat_file)
@@ -152,28 +172,6 @@ def streamed_hashtag_windows(settings: Settings) -> Counter:
 
 
 # --- running the job as the supervisor does -------------------------------------------------------
-
-
-def run_job_to_completion(settings: Settings, *args: str, timeout_s: float = 600) -> int:
-    """``spark-submit spark_jobs/stream_job.py --available-now ARGS`` in the supervisor's process
-    spec (argv, env, cwd, log file) but waited for, so the exit status is known."""
-    spec = local_job.job_spec(settings, ["--available-now", *args])
-    spec.log_file.parent.mkdir(parents=True, exist_ok=True)
-    with spec.log_file.open("ab") as log:
-        proc = subprocess.Popen(
-            spec.argv,
-            env=spec.env,
-            cwd=spec.cwd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            return proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            local_job.kill_orphans(proc.pid)
-            proc.kill()
-            raise
 
 
 def job_processes(settings: Settings) -> list[psutil.Process]:
