@@ -70,7 +70,7 @@ def demo(minutes: float, rate: float, seed: int, no_airflow: bool) -> None:
     )
     for trend in result.trends:
         trends.add_row(
-            trend["trend_id"],
+            trend["name"],
             trend["status"],
             f"{trend['score']:.1f}",
             str(trend["size"]),

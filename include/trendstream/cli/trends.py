@@ -80,7 +80,7 @@ def _print_table(result) -> None:
     for t in payload["trends"]:
         top = t["representatives"][0]["text"] if t["representatives"] else ""
         table.add_row(
-            t["trend_id"],
+            t["name"],
             t["status"],
             f"{t['score']:.1f}",
             str(t["size"]),

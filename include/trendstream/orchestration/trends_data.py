@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from trendstream.trends.labels import display_name
+
 # The report writer's file prefix; imported when read, not at import time: the plugin loads this
 # module in every Airflow process, and trends.report pulls in the whole trend engine.
 SNAPSHOT_KEY = re.compile(r"^\d{8}T\d{6}Z$")
-NAME_KEYWORDS = 3
 # Per-trend fields the page and the API carry over from the snapshot when the engine wrote them.
 OPTIONAL_TREND_FIELDS = (
     "distinct_authors",
@@ -97,15 +98,15 @@ def snapshot_summaries(reports_dir: Path) -> list[dict[str, Any]]:
 
 
 def trend_name(trend: dict[str, Any]) -> str:
-    """A name people read: the top hashtag, else a short key phrase, the id only as a last
-    resort."""
-    hashtags = [str(h) for h in trend.get("hashtags") or () if str(h).strip("#")]
-    if hashtags:
-        return "#" + hashtags[0].lstrip("#")
-    keywords = [str(k) for k in trend.get("keywords") or () if str(k).strip()]
-    if keywords:
-        return " ".join(keywords[:NAME_KEYWORDS])
-    return str(trend.get("trend_id", "trend"))
+    """The snapshot's name for the trend; snapshots written before names were stored get
+    theirs from the same rule."""
+    if trend.get("name"):
+        return str(trend["name"])
+    return display_name(
+        trend.get("hashtags") or (),
+        trend.get("keywords") or (),
+        str(trend.get("trend_id", "trend")),
+    )
 
 
 def trend_summary(trend: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,19 @@ REPRESENTATIVES = 3
 HASHTAG_SHARE = 0.1
 MAX_HASHTAGS = 5
 REST_SAMPLE = 5000
+NAME_KEYWORDS = 3
+
+
+def display_name(hashtags: Sequence[str], keywords: Sequence[str], fallback: str) -> str:
+    """A name people read: the top hashtag, else a short key phrase; ``fallback`` (the trend
+    id) only when the cluster has neither."""
+    tags = [str(h).lstrip("#") for h in hashtags if str(h).strip("#")]
+    if tags:
+        return "#" + tags[0]
+    words = [str(k) for k in keywords if str(k).strip()]
+    if words:
+        return " ".join(words[:NAME_KEYWORDS])
+    return fallback
 
 
 @dataclass(frozen=True)

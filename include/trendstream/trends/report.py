@@ -16,6 +16,7 @@ from typing import Any
 
 from trendstream.trends.charts import bar_chart, line_chart
 from trendstream.trends.engine import Detection, Trend
+from trendstream.trends.labels import display_name
 
 SNAPSHOT_PREFIX = "snapshot-"
 STYLE = (
@@ -54,6 +55,7 @@ def snapshot_key(at: datetime) -> str:
 def trend_payload(trend: Trend) -> dict[str, Any]:
     return {
         "trend_id": trend.trend_id,
+        "name": display_name(trend.hashtags, trend.keywords, trend.trend_id),
         "status": trend.status,
         "score": round(trend.score, 4),
         "size": trend.size,
@@ -202,7 +204,8 @@ def _trend_row(trend: Trend) -> str:
     if len(trend.hashtag_variants) > 1:
         tags += " · spellings: " + escape(" ".join(trend.hashtag_variants))
     return (
-        f"<tr><td>{escape(trend.trend_id)}</td>"
+        f"<tr><td>{escape(display_name(trend.hashtags, trend.keywords, trend.trend_id))}"
+        f'<br><small class="muted">{escape(trend.trend_id)}</small></td>'
         f'<td><span class="badge {escape(trend.status)}">{escape(trend.status)}</span></td>'
         f"<td>{trend.score:.1f}</td><td>{trend.size}<br><small>{trend.distinct_authors} authors"
         f", {trend.retweet_share:.0%} retweets</small></td><td>{trend.growth:.1f}×</td>"

@@ -175,6 +175,8 @@ def test_names_fall_back_from_hashtag_to_key_phrase_to_id() -> None:
         "solar eclipse today"
     )
     assert trend_name({"trend_id": "T1"}) == "T1"
+    # A snapshot that stored its name (the report writer does) keeps it.
+    assert trend_name({"name": "#WorldCup", "hashtags": ["worldcup"]}) == "#WorldCup"
 
 
 def test_sparkline_scales_to_the_peak() -> None:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from tests.support.synthetic import around, unit
-from trendstream.trends.labels import ctfidf_keywords, representatives, top_hashtags
+from trendstream.trends.labels import (
+    ctfidf_keywords,
+    display_name,
+    representatives,
+    top_hashtags,
+)
 
 
 def test_ctfidf_prefers_words_that_define_the_cluster_over_window_wide_words():
@@ -57,3 +62,11 @@ def test_representatives_are_nearest_the_centroid_without_repeats():
     picked = representatives(ids, texts, vectors, centre)
     assert [r.tweet_id for r in picked] == ["a", "e", "c"]
     assert picked[0].similarity >= picked[1].similarity >= picked[2].similarity
+
+
+def test_a_trend_is_named_by_its_top_hashtag_else_a_key_phrase_else_its_id() -> None:
+    assert display_name(["#WorldCup", "final"], ["goal"], "T1") == "#WorldCup"
+    assert display_name(["#", ""], ["solar", "eclipse", "today", "x"], "T1") == (
+        "solar eclipse today"
+    )
+    assert display_name([], [" "], "T1") == "T1"

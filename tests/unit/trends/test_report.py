@@ -48,6 +48,7 @@ def test_json_contract():
     (trend,) = payload["trends"]
     types = {
         "trend_id": str,
+        "name": str,
         "status": str,
         "score": float,
         "size": int,
@@ -65,6 +66,7 @@ def test_json_contract():
     assert trend["status"] in {"emerging", "peaking", "fading"}
     assert sorted(trend["tweet_ids"]) == [str(1000 + i) for i in range(12)]
     assert trend["size"] == 12 and trend["hashtags"] == ["evil"]
+    assert trend["name"] == "#evil"  # the top hashtag names it
     assert len(trend["representatives"]) == 3
     assert set(trend["representatives"][0]) >= {"tweet_id", "text"}
     assert trend["representatives"][0]["text"].startswith(EVIL)  # JSON keeps the raw text
