@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.sandbox import isolated_settings, sandbox_settings
+from tests.support.sandbox import QUICK_JIT, isolated_settings, sandbox_settings
 from trendstream.core.settings import Settings, get_settings
 from trendstream.platform import services
 from trendstream.platform.process import PlatformError
@@ -49,7 +49,7 @@ def _start_on_free_ports(tmp_path_factory: pytest.TempPathFactory, attempts: int
     """Broker + Milvus on fresh free ports; retried because a free port can be taken meanwhile."""
     attempt = 1
     while True:
-        settings = sandbox_settings(tmp_path_factory.mktemp("platform"))
+        settings = sandbox_settings(tmp_path_factory.mktemp("platform"), java_options=QUICK_JIT)
         try:
             services.up(settings, services=("broker", "milvus"))
             return settings
@@ -112,7 +112,7 @@ def private_platform(
     created: list[Settings] = []
 
     def make() -> Settings:
-        own = sandbox_settings(tmp_path / f"platform-{len(created)}")
+        own = sandbox_settings(tmp_path / f"platform-{len(created)}", java_options=QUICK_JIT)
         created.append(own)
         _export(own, monkeypatch)
         return own

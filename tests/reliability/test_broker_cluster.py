@@ -39,7 +39,12 @@ from tests.support.reliability_harness import (
     tweet_id,
     wait_for,
 )
-from tests.support.sandbox import derive_settings, isolated_settings, sandbox_settings
+from tests.support.sandbox import (
+    QUICK_JIT,
+    derive_settings,
+    isolated_settings,
+    sandbox_settings,
+)
 from trendstream.core.settings import Settings
 from trendstream.kafka.admin import (
     KafkaUnavailableError,
@@ -70,7 +75,9 @@ STREAM = {
 @pytest.fixture(scope="module")
 def cluster(platform: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Three broker nodes on loopback (the session platform's Milvus); stopped at the end."""
-    own = sandbox_settings(tmp_path_factory.mktemp("cluster"), broker_nodes=3)
+    own = sandbox_settings(
+        tmp_path_factory.mktemp("cluster"), broker_nodes=3, java_options=QUICK_JIT
+    )
     own = derive_settings(own, milvus=platform.milvus.model_dump())
     try:
         services.up(own, ["broker"])

@@ -47,6 +47,11 @@ def job_argv(settings: Settings, args: Sequence[str] = ()) -> list[str]:
         "--jars",
         ",".join(str(j) for j in spark_jars(settings)),
         *cluster_args(settings),
+        *(
+            ["--driver-java-options", settings.stream.java_options]
+            if settings.stream.java_options
+            else []
+        ),
         "--conf",
         f"spark.pyspark.python={sys.executable}",
         "--conf",

@@ -52,11 +52,14 @@ def executor_conf(settings: Settings, master: str) -> dict[str, str]:
     if not is_local_cluster(settings, master):
         return {}
     c = settings.spark_cluster
-    return {
+    conf = {
         "spark.executor.cores": str(c.worker_cores),
         "spark.cores.max": str(c.workers * c.worker_cores),
         "spark.executor.memory": c.worker_memory,
     }
+    if settings.stream.java_options:
+        conf["spark.executor.extraJavaOptions"] = settings.stream.java_options
+    return conf
 
 
 def worker_name(index: int) -> str:

@@ -102,6 +102,8 @@ def spark_session(settings, app_name: str = "trendstream-stream"):
         builder = builder.master(settings.stream.master).config(
             "spark.driver.memory", settings.stream.driver_memory
         )
+        if settings.stream.java_options:  # start_quiet_gateway adds our log4j2 flags to them
+            builder = builder.config("spark.driver.extraJavaOptions", settings.stream.java_options)
         for key, value in executor_conf(settings, settings.stream.master).items():
             builder = builder.config(key, value)
         # Our JVM, its output in the log file (the builder has no public getter for options).

@@ -35,3 +35,17 @@ def test_the_local_cluster_gets_executors_its_workers_fit(tmp_path) -> None:
         Settings(state_dir=tmp_path, stream={"master": "spark://m:7077"}, spark_cluster=cluster)
     )
     assert "spark.cores.max=2" not in " ".join(foreign)
+
+
+def test_java_options_reach_the_driver_and_the_local_clusters_executors(tmp_path) -> None:
+    flags = "-XX:TieredStopAtLevel=1"
+    assert "--driver-java-options" not in job_argv(Settings(state_dir=tmp_path))
+    argv = job_argv(
+        Settings(
+            state_dir=tmp_path,
+            stream={"master": "spark://127.0.0.1:27001", "java_options": flags},
+            spark_cluster={"master_port": 27001},
+        )
+    )
+    assert argv[argv.index("--driver-java-options") + 1] == flags
+    assert f"spark.executor.extraJavaOptions={flags}" in argv
