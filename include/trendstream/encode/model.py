@@ -1,8 +1,9 @@
 """Offline sentence-embedding model: resolve, load once per process, encode fast.
 
 Never downloads; encodes in length buckets so short posts are not padded to the maximum; on
-CPU runs an int8 ONNX export of the model by default (settings.model.backend/quantize).
-Design: docs/encoding.md#model
+CPU runs an int8 ONNX export of the model by default (settings.model.backend/quantize), with
+only onnxruntime and the model's tokenizer file loaded: torch and sentence-transformers are
+imported just to export (once) or for backend "torch". Design: docs/encoding.md#model
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from trendstream.core.settings import ModelSettings
+from trendstream.encode.tokens import TokenIds, from_transformers, load_tokenizer
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -48,12 +50,14 @@ Forward = Callable[[np.ndarray, np.ndarray], np.ndarray]
 class Encoder:
     """A loaded model plus the settings it was loaded with."""
 
-    model: SentenceTransformer  # the tokenizer, and the torch forward of backend "torch"
     settings: ModelSettings
     device: str
     source: Path | str
+    token_ids: TokenIds
+    pad_id: int
     forward: Forward
     runtime: str  # what ``forward`` runs, e.g. "onnx int8" or "torch fp32"
+    model: SentenceTransformer | None = None  # backend "torch" only
 
     @property
     def dimension(self) -> int:
@@ -106,21 +110,31 @@ def encode_texts(texts: Sequence[str], model_settings: ModelSettings) -> np.ndar
 
 
 def pick_device(requested: str) -> str:
+    """``auto``: CUDA when torch sees a GPU. Without an NVIDIA driver there is none, and torch
+    (~3 s to import) is not asked."""
     if requested != "auto":
         return requested
+    if not nvidia_driver_present():
+        return "cpu"
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def configure_threads(threads: int) -> int:
-    """Set torch's intra-op threads (0 = the CPUs this process may use); returns the count."""
+def nvidia_driver_present() -> bool:
+    return Path("/proc/driver/nvidia/version").exists() or any(Path("/dev").glob("nvidia[0-9]*"))
+
+
+def thread_count(threads: int) -> int:
+    """Intra-op threads: ``threads``, or 0 = the CPUs this process may use."""
+    return threads or len(os.sched_getaffinity(0))
+
+
+def configure_torch_threads(count: int) -> None:
     import torch
 
-    count = threads or len(os.sched_getaffinity(0))
     if torch.get_num_threads() != count:
         torch.set_num_threads(count)
-    return count
 
 
 def quantize_int8(model: Any) -> Any:
@@ -162,11 +176,45 @@ def export_cache_dir(model_settings: ModelSettings) -> Path:
 def _load(model_settings: ModelSettings) -> Encoder:
     go_offline()
     # Hugging Face's "Loading weights" bar is console noise for a one-second load; read when
-    # huggingface_hub is first imported (just below), so set before it.
+    # huggingface_hub is first imported, so set before it.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     source = resolve_model_source(model_settings)
     device = pick_device(model_settings.device)
-    threads = configure_threads(model_settings.threads)
+    threads = thread_count(model_settings.threads)
+    backend, precision = runtime_for(model_settings, device)
+    if backend == "onnx":
+        if not isinstance(source, Path):
+            _sentence_transformer(source, model_settings, device)  # not cached: says so
+            raise ModelNotFound(
+                f"backend 'onnx' exports from a model directory; {model_settings.name!r} has "
+                "none: set settings.model.path, or settings.model.backend = 'torch'"
+            )
+        encoder = _onnx_encoder(source, model_settings, precision, threads)
+    else:
+        encoder = _torch_encoder(source, model_settings, device, precision, threads)
+    log.info(
+        "loaded embedding model %s from %s on %s (%d-d, %s, %d threads)",
+        model_settings.name,
+        source,
+        device,
+        model_settings.dimension,
+        encoder.runtime,
+        threads,
+    )
+    return encoder
+
+
+def _check_dimension(model_settings: ModelSettings, actual: int | None) -> None:
+    if actual is not None and actual != model_settings.dimension:
+        raise ModelDimensionMismatch(
+            f"model {model_settings.name!r} produces {actual}-d vectors but "
+            f"settings.model.dimension is {model_settings.dimension}; "
+            f"set TRENDSTREAM_MODEL__DIMENSION={actual} (and use a "
+            "Milvus collection created with that dimension)"
+        )
+
+
+def _sentence_transformer(source: Path | str, model_settings: ModelSettings, device: str):
     from sentence_transformers import SentenceTransformer
 
     try:
@@ -179,45 +227,68 @@ def _load(model_settings: ModelSettings) -> Encoder:
         ) from None
     model.eval()
     model.max_seq_length = model_settings.max_seq_length
-    actual = model.get_embedding_dimension()
-    if actual != model_settings.dimension:
-        raise ModelDimensionMismatch(
-            f"model {model_settings.name!r} produces {actual}-d vectors but "
-            f"settings.model.dimension is {model_settings.dimension}; "
-            f"set TRENDSTREAM_MODEL__DIMENSION={actual} (and use a "
-            "Milvus collection created with that dimension)"
-        )
-    backend, precision = runtime_for(model_settings, device)
-    if backend == "onnx":
-        if not isinstance(source, Path):
-            raise ModelNotFound(
-                f"backend 'onnx' exports from a model directory; {model_settings.name!r} has "
-                "none: set settings.model.path, or settings.model.backend = 'torch'"
-            )
-        forward = _onnx_forward(model, source, model_settings, threads)
-    else:
-        if precision == "int8":
-            model = quantize_int8(model)
-        elif precision == "fp16":
-            model.half()  # fp16 on GPU: same neighbours, about twice the throughput
-        forward = _torch_forward(model, device)
-    runtime = f"{backend} {precision}"
-    log.info(
-        "loaded embedding model %s from %s on %s (%d-d, %s, %d threads)",
-        model_settings.name,
-        source,
-        device,
-        actual,
-        runtime,
-        threads,
-    )
+    _check_dimension(model_settings, model.get_embedding_dimension())
+    return model
+
+
+def _torch_encoder(
+    source: Path | str, model_settings: ModelSettings, device: str, precision: str, threads: int
+) -> Encoder:
+    configure_torch_threads(threads)
+    model = _sentence_transformer(source, model_settings, device)
+    if precision == "int8":
+        model = quantize_int8(model)
+    elif precision == "fp16":
+        model.half()  # fp16 on GPU: same neighbours, about twice the throughput
+    tokenizer = from_transformers(model.tokenizer, model_settings.max_seq_length)
     return Encoder(
-        model=model,
         settings=model_settings,
         device=device,
         source=source,
+        token_ids=tokenizer.token_ids,
+        pad_id=tokenizer.pad_id,
+        forward=_torch_forward(model, device),
+        runtime=f"torch {precision}",
+        model=model,
+    )
+
+
+def _onnx_encoder(
+    source: Path, model_settings: ModelSettings, precision: str, threads: int
+) -> Encoder:
+    """The cached export run by onnxruntime, tokenised by the model's ``tokenizer.json``
+    (the pipeline Hugging Face's fast tokenizer runs); the export, on a cache miss, is the
+    only step that loads the model in torch."""
+    import onnxruntime as ort
+
+    from trendstream.encode.onnx_export import cached_export
+
+    path = cached_export(
+        lambda: _sentence_transformer(source, model_settings, "cpu"),
+        source,
+        model_settings.quantize,
+        export_cache_dir(model_settings),
+    )
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # its warnings are about graph details, not our data
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    width = session.get_outputs()[0].shape[-1]
+    _check_dimension(model_settings, width if isinstance(width, int) else None)
+    tokenizer = load_tokenizer(source, model_settings.max_seq_length)
+
+    def forward(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+    return Encoder(
+        settings=model_settings,
+        device="cpu",
+        source=source,
+        token_ids=tokenizer.token_ids,
+        pad_id=tokenizer.pad_id,
         forward=forward,
-        runtime=runtime,
+        runtime=f"onnx {precision}",
     )
 
 
@@ -239,44 +310,15 @@ def _torch_forward(model: SentenceTransformer, device: str) -> Forward:
     return forward
 
 
-def _onnx_forward(
-    model: SentenceTransformer, source: Path, model_settings: ModelSettings, threads: int
-) -> Forward:
-    import onnxruntime as ort
-
-    from trendstream.encode.onnx_export import cached_export
-
-    path = cached_export(model, source, model_settings.quantize, export_cache_dir(model_settings))
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3  # its warnings are about graph details, not our data
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-    def forward(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-
-    return forward
-
-
 def _encode_bucketed(encoder: Encoder, texts: list[str], batch_size: int) -> np.ndarray:
     dim = encoder.dimension
     if not texts:
         return np.empty((0, dim), dtype=np.float32)
-    tokenizer = encoder.model.tokenizer
-    encoded = tokenizer(
-        texts,
-        add_special_tokens=True,
-        truncation=True,
-        max_length=encoder.settings.max_seq_length,
-        padding=False,
-        return_attention_mask=False,
-        return_token_type_ids=False,
-    )["input_ids"]
+    encoded = encoder.token_ids(texts)
     lengths = np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
     order = np.argsort(lengths, kind="stable")
     out = np.empty((len(texts), dim), dtype=np.float32)
-    pad_id = tokenizer.pad_token_id or 0
+    pad_id = encoder.pad_id
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
         width = int(lengths[rows].max())

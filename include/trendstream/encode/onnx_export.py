@@ -15,7 +15,8 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,16 +80,17 @@ def export_key(spec: dict[str, Any]) -> str:
 
 
 def tool_versions() -> dict[str, str]:
-    """The exporter, optimiser and quantiser versions: a new one may write a different graph."""
-    import onnxruntime
-    import torch
-
-    return {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__}
+    """The exporter, optimiser and quantiser versions: a new one may write a different graph.
+    Read from the installed distributions, so a cache hit never imports torch."""
+    return {name: version(name) for name in ("torch", "onnxruntime")}
 
 
-def cached_export(model: SentenceTransformer, source: Path, quantize: str, cache_dir: Path) -> Path:
-    """The ONNX file for ``model`` + ``quantize``, exported on first use (atomic: concurrent
-    workers may race, the first rename wins and the others reuse it)."""
+def cached_export(
+    load_model: Callable[[], SentenceTransformer], source: Path, quantize: str, cache_dir: Path
+) -> Path:
+    """The ONNX file for the model at ``source`` + ``quantize``, exported on first use from
+    ``load_model()`` (atomic: concurrent workers may race, the first rename wins and the
+    others reuse it)."""
     spec = export_spec(model_fingerprint(source), quantize, tool_versions())
     target = cache_dir / export_key(spec)
     if (target / MODEL_FILE).is_file():
@@ -97,7 +99,7 @@ def cached_export(model: SentenceTransformer, source: Path, quantize: str, cache
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=cache_dir))
     try:
         log.info("exporting %s to ONNX (%s) under %s", source, quantize, target)
-        export_onnx(model, quantize, work)
+        export_onnx(load_model(), quantize, work)
         (work / MANIFEST_FILE).write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
         work.chmod(0o755)  # mkdtemp's 0700 would hide the export from other users' workers
         try:
