@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from trendstream.core.settings import ModelSettings
-from trendstream.encode.tokens import TokenIds, from_transformers, load_tokenizer
+from trendstream.encode.tokens import Tokenizer, from_transformers, load_tokenizer
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -53,8 +53,7 @@ class Encoder:
     settings: ModelSettings
     device: str
     source: Path | str
-    token_ids: TokenIds
-    pad_id: int
+    tokenizer: Tokenizer
     forward: Forward
     runtime: str  # what ``forward`` runs, e.g. "onnx int8" or "torch fp32"
     model: SentenceTransformer | None = None  # backend "torch" only
@@ -240,13 +239,11 @@ def _torch_encoder(
         model = quantize_int8(model)
     elif precision == "fp16":
         model.half()  # fp16 on GPU: same neighbours, about twice the throughput
-    tokenizer = from_transformers(model.tokenizer, model_settings.max_seq_length)
     return Encoder(
         settings=model_settings,
         device=device,
         source=source,
-        token_ids=tokenizer.token_ids,
-        pad_id=tokenizer.pad_id,
+        tokenizer=from_transformers(model.tokenizer, model_settings.max_seq_length),
         forward=_torch_forward(model, device),
         runtime=f"torch {precision}",
         model=model,
@@ -276,7 +273,6 @@ def _onnx_encoder(
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     width = session.get_outputs()[0].shape[-1]
     _check_dimension(model_settings, width if isinstance(width, int) else None)
-    tokenizer = load_tokenizer(source, model_settings.max_seq_length)
 
     def forward(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
@@ -285,8 +281,7 @@ def _onnx_encoder(
         settings=model_settings,
         device="cpu",
         source=source,
-        token_ids=tokenizer.token_ids,
-        pad_id=tokenizer.pad_id,
+        tokenizer=load_tokenizer(source, model_settings.max_seq_length),
         forward=forward,
         runtime=f"onnx {precision}",
     )
@@ -314,11 +309,11 @@ def _encode_bucketed(encoder: Encoder, texts: list[str], batch_size: int) -> np.
     dim = encoder.dimension
     if not texts:
         return np.empty((0, dim), dtype=np.float32)
-    encoded = encoder.token_ids(texts)
+    encoded = encoder.tokenizer.token_ids(texts)
     lengths = np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
     order = np.argsort(lengths, kind="stable")
     out = np.empty((len(texts), dim), dtype=np.float32)
-    pad_id = encoder.pad_id
+    pad_id = encoder.tokenizer.pad_id
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
         width = int(lengths[rows].max())

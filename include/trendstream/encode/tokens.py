@@ -22,6 +22,8 @@ TokenIds = Callable[[list[str]], list[list[int]]]
 
 @dataclass(frozen=True)
 class Tokenizer:
+    """What the encoder needs of a tokenizer: ids per text, and the id to pad batches with."""
+
     token_ids: TokenIds
     pad_id: int
 
